@@ -1,0 +1,227 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+
+	"hearth/internal/apperr"
+)
+
+// Config is the effective configuration of serve and admin. Each setting
+// comes from, in order of precedence: a command-line flag, a HEARTH_*
+// environment variable, the config file, the default.
+type Config struct {
+	Data           string
+	HTTP           string
+	DB             string
+	SecretFile     string
+	SecureCookies  bool
+	TrustForwarded bool
+	TLSCert        string
+	TLSKey         string
+	LogLevel       string
+
+	sources map[string]string // setting name -> where its value came from
+}
+
+// setting describes one configuration setting shared by flag, env and file.
+type setting struct {
+	name   string // flag name; env HEARTH_<NAME>; file key <name> with '_' for '-'
+	help   string
+	secret bool // value is redacted by --print-config
+}
+
+func (s setting) env() string {
+	return "HEARTH_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+func (s setting) key() string { return strings.ReplaceAll(s.name, "-", "_") }
+
+// storeSettings are shared by every command that opens the data directory.
+var storeSettings = []setting{
+	{name: "data", help: "data directory"},
+	{name: "db", help: "database URL: postgres://… for PostgreSQL; empty for SQLite in the data directory", secret: true},
+	{name: "secret-file", help: "file holding the server secret (default <data>/secret.key, created on first start)"},
+}
+
+var serveSettings = []setting{
+	{name: "http", help: "HTTP listen address"},
+	{name: "tls-cert", help: "TLS certificate file (serve HTTPS when set with --tls-key)"},
+	{name: "tls-key", help: "TLS private key file"},
+	{name: "secure-cookies", help: "mark cookies Secure even without TLS here (a TLS proxy is in front)"},
+	{name: "trust-forwarded", help: "trust X-Forwarded-For/-Proto from a reverse proxy"},
+	{name: "log-level", help: "log level: debug, info, warn, error"},
+}
+
+// bind registers the settings' flags on fs, with the defaults.
+func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
+	for _, s := range settings {
+		switch s.name {
+		case "data":
+			fs.StringVar(&c.Data, s.name, "./hearth-data", s.help)
+		case "db":
+			fs.StringVar(&c.DB, s.name, "", s.help)
+		case "secret-file":
+			fs.StringVar(&c.SecretFile, s.name, "", s.help)
+		case "http":
+			fs.StringVar(&c.HTTP, s.name, "127.0.0.1:8080", s.help)
+		case "tls-cert":
+			fs.StringVar(&c.TLSCert, s.name, "", s.help)
+		case "tls-key":
+			fs.StringVar(&c.TLSKey, s.name, "", s.help)
+		case "secure-cookies":
+			fs.BoolVar(&c.SecureCookies, s.name, false, s.help)
+		case "trust-forwarded":
+			fs.BoolVar(&c.TrustForwarded, s.name, false, s.help)
+		case "log-level":
+			fs.StringVar(&c.LogLevel, s.name, "info", s.help)
+		default:
+			panic("unbound setting " + s.name) // a programming error, caught by any test
+		}
+	}
+}
+
+// resolve fills every setting not given as a flag from the environment, then
+// from the config file (path from --config or HEARTH_CONFIG), and checks the result.
+func (c *Config) resolve(fs *flag.FlagSet, settings []setting, configPath string, getenv func(string) string) error {
+	c.sources = map[string]string{}
+	for _, s := range settings {
+		c.sources[s.name] = "default"
+	}
+	fs.Visit(func(f *flag.Flag) { c.sources[f.Name] = "flag" })
+	if configPath == "" {
+		configPath = getenv("HEARTH_CONFIG")
+	}
+	file := map[string]any{}
+	if configPath != "" {
+		md, err := toml.DecodeFile(configPath, &file)
+		if err != nil {
+			return fmt.Errorf("read config file %s: %w", configPath, err)
+		}
+		known := map[string]bool{}
+		for _, s := range settings {
+			known[s.key()] = true
+		}
+		for _, k := range md.Keys() {
+			if !known[k.String()] {
+				return fmt.Errorf("config file %s: unknown setting %q", configPath, k.String())
+			}
+		}
+	}
+	for _, s := range settings {
+		if c.sources[s.name] == "flag" {
+			continue
+		}
+		if v := getenv(s.env()); v != "" {
+			if err := fs.Set(s.name, v); err != nil {
+				return fmt.Errorf("%s: %w", s.env(), err)
+			}
+			c.sources[s.name] = "env " + s.env()
+			continue
+		}
+		if v, ok := file[s.key()]; ok {
+			if err := fs.Set(s.name, fmt.Sprint(v)); err != nil {
+				return fmt.Errorf("config file %s: %s: %w", configPath, s.key(), err)
+			}
+			c.sources[s.name] = "file"
+		}
+	}
+	return c.validate()
+}
+
+func (c *Config) validate() error {
+	if strings.TrimSpace(c.Data) == "" {
+		return usageError{"--data must name a directory"}
+	}
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") &&
+		!strings.HasPrefix(c.DB, "sqlite:") && !strings.HasPrefix(c.DB, "file:") {
+		return usageError{fmt.Sprintf("--db %q: use postgres://… or sqlite:PATH", redactURL(c.DB))}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return usageError{"--tls-cert and --tls-key go together"}
+	}
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return usageError{fmt.Sprintf("--log-level %q: use debug, info, warn or error", c.LogLevel)}
+	}
+	return nil
+}
+
+// DatabaseURL is the store to open: the --db URL, or SQLite in the data directory.
+func (c *Config) DatabaseURL() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return "sqlite:" + filepath.Join(c.Data, "hearth.db")
+}
+
+// SecretPath is where the server secret lives.
+func (c *Config) SecretPath() string {
+	if c.SecretFile != "" {
+		return c.SecretFile
+	}
+	return filepath.Join(c.Data, "secret.key")
+}
+
+// print writes the effective configuration, secrets redacted, as a config file
+// that could be fed back with --config.
+func (c *Config) print(w io.Writer, fs *flag.FlagSet, settings []setting) {
+	sorted := append([]setting(nil), settings...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, s := range sorted {
+		v := fs.Lookup(s.name).Value.String()
+		if s.secret {
+			v = redactURL(v)
+		}
+		if f := fs.Lookup(s.name); f != nil {
+			if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool {
+				fmt.Fprintf(w, "%s = %s # %s\n", s.key(), v, c.sources[s.name])
+				continue
+			}
+		}
+		fmt.Fprintf(w, "%s = %q # %s\n", s.key(), v, c.sources[s.name])
+	}
+}
+
+// redactURL hides the password of a URL, and any query parameter that looks secret.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		if s == "" {
+			return s
+		}
+		return "REDACTED"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") || strings.Contains(strings.ToLower(k), "secret") {
+			q.Set(k, "REDACTED")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// errorText is what the CLI prints for err: the safe message, and for
+// internal failures the cause, since the operator is the one reading it.
+func errorText(err error) string {
+	if apperr.CodeOf(err) == apperr.Internal || apperr.CodeOf(err) == apperr.Unavailable {
+		return err.Error()
+	}
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return apperr.MessageOf(err)
+	}
+	return err.Error()
+}

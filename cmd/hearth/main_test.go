@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"hearth/internal/identity"
+)
+
+// startMain runs the real service on port 0 in a temp data directory.
+func startMain(t *testing.T, db string) *Main {
+	t.Helper()
+	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", DB: db, LogLevel: "warn"}
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.IdentityConfig.Argon2 = identity.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	if err := m.Open(context.Background()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHealthz(t *testing.T) {
+	m := startMain(t, "")
+	resp, err := http.Get(m.URL() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]string
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || body["store"] != "sqlite" || body["version"] == "" {
+		t.Fatalf("healthz: %d %v", resp.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(m.Config.Data, "hearth.db")); err != nil {
+		t.Fatalf("no SQLite database in the data directory: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(m.Config.Data, "secret.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("server secret: %v %v", fi, err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"admin", "--help"}, {"admin", "create-user", "--help"}, {"version", "--help"}} {
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 || !strings.Contains(out+errs, "Usage: hearth") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+	if code, _, errs := runCLI(t, "", "launch"); code != 2 || !strings.Contains(errs, "unknown command") {
+		t.Errorf("unknown command: exit %d %s", code, errs)
+	}
+	if code, out, _ := runCLI(t, "", "version"); code != 0 || !strings.HasPrefix(out, "hearth ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hearth.toml")
+	os.WriteFile(file, []byte("http = \"127.0.0.1:7001\"\ndata = \"/from/file\"\nlog_level = \"debug\"\ndb = \"postgres://hearth:s3cret@db.example/hearth\"\n"), 0o600)
+	t.Setenv("HEARTH_HTTP", "127.0.0.1:7002")
+	t.Setenv("HEARTH_DATA", "")
+	code, out, errs := runCLI(t, "", "serve", "--config", file, "--log-level", "warn", "--print-config")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		`http = "127.0.0.1:7002" # env HEARTH_HTTP`, // env beats file
+		`data = "/from/file" # file`,                // file beats default (empty env is unset)
+		`log_level = "warn" # flag`,                 // flag beats file
+		`db = "postgres://hearth:REDACTED@db.example/hearth" # file`,
+		`secure_cookies = false # default`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("print-config lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "s3cret") {
+		t.Errorf("secret printed:\n%s", out)
+	}
+	os.WriteFile(file, []byte("htttp = \"x\"\n"), 0o600)
+	if code, _, errs := runCLI(t, "", "serve", "--config", file, "--print-config"); code == 0 || !strings.Contains(errs, "unknown setting") {
+		t.Errorf("unknown key accepted: %d %s", code, errs)
+	}
+	for _, bad := range [][]string{{"--db", "mysql://x"}, {"--log-level", "loud"}, {"--tls-cert", "c.pem"}, {"extra"}} {
+		if code, _, errs := runCLI(t, "", append([]string{"serve", "--print-config"}, bad...)...); code != 2 || errs == "" {
+			t.Errorf("%v: exit %d %q", bad, code, errs)
+		}
+	}
+}
+
+func TestAdminCreateUserWhileServing(t *testing.T) {
+	m := startMain(t, "")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("a long admin passphrase\n"), 0o600)
+	code, out, errs := runCLI(t, "", "admin", "create-user", "--data", m.Config.Data, "--email", "Admin@Example.org", "--role", "admin", "--password-file", pwFile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "TOTP secret:") || !strings.Contains(out, "otpauth://totp/") || strings.Count(out, "\n  ") != 10 {
+		t.Fatalf("output:\n%s", out)
+	}
+	// Password on standard input works too; a duplicate e-mail is refused.
+	code, _, errs = runCLI(t, "a long admin passphrase\n", "admin", "create-user", "--data", m.Config.Data, "--email", "admin@example.org", "--role", "staff")
+	if code != 1 || !strings.Contains(errs, "already") {
+		t.Fatalf("duplicate: exit %d %s", code, errs)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"a long admin passphrase\n", []string{"--email", "x@example.org", "--role", "king"}, "--role"},
+		{"", []string{"--email", "x@example.org"}, "no password"},
+		{"short\n", []string{"--email", "x@example.org"}, "at least 12"},
+		{"a long admin passphrase\n", nil, "--email is required"},
+	} {
+		args := append([]string{"admin", "create-user", "--data", m.Config.Data}, tc.args...)
+		if code, _, errs := runCLI(t, tc.stdin, args...); code == 0 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q lacks %q", tc.args, code, errs, tc.want)
+		}
+	}
+}

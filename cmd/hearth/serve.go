@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+)
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level)) // validated in Config.validate
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hearth serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg Config
+	settings := append(append([]setting{}, storeSettings...), serveSettings...)
+	cfg.bind(fs, settings)
+	configPath := fs.String("config", "", "config file (TOML; keys as the flags, with _ for -); also HEARTH_CONFIG")
+	printConfig := fs.Bool("print-config", false, "print the effective configuration (secrets redacted) and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: hearth serve [flags]
+
+Runs Hearth. With no flags it keeps everything in ./hearth-data (SQLite) and
+listens on http://127.0.0.1:8080. Each flag can also be set as an environment
+variable HEARTH_<FLAG> (e.g. HEARTH_HTTP=:8080) or in the config file; flags win
+over the environment, which wins over the file.
+
+Flags:`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := cfg.resolve(fs, settings, *configPath, os.Getenv); err != nil {
+		return err
+	}
+	if *printConfig {
+		cfg.print(stdout, fs, settings)
+		return nil
+	}
+
+	log := newLogger(stderr, cfg.LogLevel)
+	m := NewMain(cfg, log)
+	if err := m.Open(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	log.Info("hearth is serving", "url", m.URL(), "store", m.DB.Kind(), "data", cfg.Data, "version", Version())
+	fmt.Fprintf(stdout, "Hearth is running at %s — press Ctrl-C to stop.\n", m.URL())
+	<-ctx.Done()
+	log.Info("shutting down")
+	return m.Close()
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"hearth/internal/clock"
+	"hearth/internal/identity"
+	"hearth/internal/sqlstore"
+	"hearth/internal/web"
+)
+
+// Main is the whole running service, wired by hand. Tests build one with a
+// Config pointing at a temp directory and port 0, and run the real thing.
+type Main struct {
+	Config Config
+	Clock  clock.Clock
+	Log    *slog.Logger
+	// IdentityConfig tunes the identity rules; tests lower the argon2 cost.
+	IdentityConfig identity.Config
+
+	DB       *sqlstore.DB
+	Identity *identity.Service
+	Web      *web.Server
+	Registry *prometheus.Registry
+
+	listener net.Listener
+	server   *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// NewMain returns a Main with production defaults.
+func NewMain(cfg Config, log *slog.Logger) *Main {
+	return &Main{Config: cfg, Clock: clock.Real{}, Log: log, IdentityConfig: identity.DefaultConfig()}
+}
+
+// openStore opens the data directory, the database and the identity service:
+// what both serve and admin need.
+func (m *Main) openStore(ctx context.Context) error {
+	if err := os.MkdirAll(m.Config.Data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := sqlstore.Open(ctx, m.Config.DatabaseURL())
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), m.Clock, rand.Reader, identity.LoadCommonPasswords(), m.IdentityConfig)
+	if err != nil {
+		return err
+	}
+	m.Identity = ids
+	return nil
+}
+
+// Open starts everything: store, services, background jobs and the HTTP listener.
+func (m *Main) Open(ctx context.Context) error {
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	secret, err := loadOrCreateSecret(m.Config.SecretPath())
+	if err != nil {
+		return err
+	}
+	m.Registry = prometheus.NewRegistry()
+	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Web, err = web.New(web.Config{
+		Version:        Version(),
+		StoreKind:      string(m.DB.Kind()),
+		CSRFKey:        deriveKey(secret, "csrf"),
+		SecureCookies:  m.Config.SecureCookies,
+		TrustForwarded: m.Config.TrustForwarded,
+	}, m.Identity, m.DB.Ping, m.Log, m.Registry)
+	if err != nil {
+		return err
+	}
+
+	m.listener, err = net.Listen("tcp", m.Config.HTTP)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.HTTP, err)
+	}
+	m.server = &http.Server{
+		Handler:           m.Web.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	jobs, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		var err error
+		if m.Config.TLSCert != "" {
+			err = m.server.ServeTLS(m.listener, m.Config.TLSCert, m.Config.TLSKey)
+		} else {
+			err = m.server.Serve(m.listener)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.purgeSessions(jobs)
+	}()
+	return nil
+}
+
+// URL is the base URL the service answers on.
+func (m *Main) URL() string {
+	scheme := "http"
+	if m.Config.TLSCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + m.listener.Addr().String()
+}
+
+// Close stops accepting requests, lets those in flight finish (up to 10 s),
+// stops background jobs and closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.DB != nil {
+		errs = append(errs, m.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// purgeSessions deletes expired sessions every ten minutes.
+func (m *Main) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := m.Identity.PurgeExpiredSessions(ctx); err != nil {
+				m.Log.Error("purge sessions", "err", err)
+			} else if n > 0 {
+				m.Log.Debug("purged sessions", "count", n)
+			}
+		}
+	}
+}
+
+// loadOrCreateSecret reads the server secret, creating it (256 random bits,
+// hex, mode 0600) on first start. Every key the server needs is derived from it.
+func loadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		raw := make([]byte, 32)
+		if _, err := rand.Read(raw); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			return loadOrCreateSecret(path) // another process made it first
+		} else if err != nil {
+			return nil, fmt.Errorf("create server secret: %w", err)
+		}
+		if _, err := io.WriteString(f, hex.EncodeToString(raw)+"\n"); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return raw, f.Close()
+	} else if err != nil {
+		return nil, fmt.Errorf("read server secret: %w", err)
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(raw) < 32 {
+		return nil, fmt.Errorf("server secret %s must hold at least 64 hex digits", path)
+	}
+	return raw, nil
+}
+
+// deriveKey returns a purpose-specific key, so no two uses share one.
+func deriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("hearth key: " + purpose))
+	return m.Sum(nil)
+}

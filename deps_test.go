@@ -1,0 +1,137 @@
+package hearth_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The house rules of DESIGN.md as a test: domain packages import the standard
+// library, the shared kernel and other domains' types only; adapters import
+// domains but not each other; only cmd/hearth wires everything.
+var (
+	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true}
+	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true}
+	// Third-party imports a domain may use, by the domain that needs them.
+	domainLibraries = map[string][]string{
+		"identity": {"golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
+		"translog": {"github.com/transparency-dev/", "golang.org/x/mod/sumdb/"},
+		"vault":    {"filippo.io/age"},
+		"geo":      {"github.com/golang/geo"},
+	}
+	// Imports no domain may use: they belong to adapters.
+	adapterOnly = []string{"database/sql", "net/http", "github.com/mochi-mqtt", "github.com/eclipse/paho", "gocloud.dev", "github.com/jackc", "modernc.org"}
+)
+
+func TestDependencyRules(t *testing.T) {
+	pkgs, err := filepath.Glob("internal/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) == 0 {
+		t.Fatal("no packages found")
+	}
+	for _, dir := range pkgs {
+		name := filepath.Base(dir)
+		for _, imp := range imports(t, dir) {
+			if msg := violation(name, imp); msg != "" {
+				t.Errorf("internal/%s imports %s: %s", name, imp, msg)
+			}
+		}
+	}
+}
+
+func violation(pkg, imp string) string {
+	if inner, ok := strings.CutPrefix(imp, "hearth/internal/"); ok {
+		inner = strings.SplitN(inner, "/", 2)[0]
+		switch {
+		case kernel[pkg]:
+			if !kernel[inner] {
+				return "the shared kernel imports nothing else of Hearth"
+			}
+		case adapters[pkg]:
+			if adapters[inner] {
+				return "adapters never import each other"
+			}
+		default: // a domain
+			if adapters[inner] {
+				return "domains never import adapters"
+			}
+		}
+		return ""
+	}
+	if imp == "hearth/cmd/hearth" || strings.HasPrefix(imp, "hearth/") {
+		return "only cmd/hearth wires packages together"
+	}
+	if adapters[pkg] || pkg == "apperr" && imp == "net/http" { // apperr maps codes to HTTP statuses, by design
+		return ""
+	}
+	for _, bad := range adapterOnly {
+		if imp == bad || strings.HasPrefix(imp, bad+"/") || strings.HasPrefix(imp, bad) && strings.Contains(bad, ".") {
+			return "only adapters talk to databases, HTTP, MQTT or blob storage"
+		}
+	}
+	if !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+		return "" // standard library
+	}
+	for _, lib := range domainLibraries[pkg] {
+		if strings.HasPrefix(imp, lib) {
+			return ""
+		}
+	}
+	return "a domain uses only the libraries listed for it in deps_test.go"
+}
+
+// imports returns the non-test imports of the package in dir and its subdirectories.
+func imports(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDependencyRulesCatchViolations(t *testing.T) {
+	for _, tc := range []struct{ pkg, imp string }{
+		{"identity", "database/sql"},
+		{"identity", "net/http"},
+		{"identity", "hearth/internal/sqlstore"},
+		{"web", "hearth/internal/sqlstore"},
+		{"apperr", "hearth/internal/identity"},
+		{"identity", "github.com/some/orm"},
+	} {
+		if violation(tc.pkg, tc.imp) == "" {
+			t.Errorf("%s importing %s was allowed", tc.pkg, tc.imp)
+		}
+	}
+	for _, tc := range []struct{ pkg, imp string }{
+		{"identity", "hearth/internal/apperr"},
+		{"identity", "golang.org/x/crypto/argon2"},
+		{"sqlstore", "hearth/internal/identity"},
+		{"sqlstore", "database/sql"},
+		{"web", "net/http"},
+	} {
+		if msg := violation(tc.pkg, tc.imp); msg != "" {
+			t.Errorf("%s importing %s refused: %s", tc.pkg, tc.imp, msg)
+		}
+	}
+}

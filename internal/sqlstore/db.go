@@ -1,0 +1,349 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"hearth/internal/apperr"
+)
+
+// Kind names a dialect: "sqlite" or "postgres".
+type Kind string
+
+// Supported dialects.
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// dialect is everything the adapter does differently per database. Keep it
+// small: a difference that can be written away in portable SQL belongs in the
+// query, not here.
+type dialect struct {
+	kind   Kind
+	driver string // database/sql driver name
+	// numbered reports whether placeholders are $1, $2, … rather than ?.
+	numbered bool
+	// migrationLock is run first in every migration transaction so that two
+	// processes opening the same database at once apply each file once.
+	// Empty where the transaction itself already serialises writers.
+	migrationLock string
+	// nowMicros is an SQL expression for the database's current time in Unix
+	// microseconds; used only for bookkeeping columns the domain never reads.
+	nowMicros string
+	// uniqueViolation and foreignKeyViolation classify a driver error.
+	uniqueViolation     func(error) bool
+	foreignKeyViolation func(error) bool
+}
+
+// migrationLockKey is the PostgreSQL advisory lock key that serialises
+// migrations. It is an arbitrary constant ("hearth" in ASCII) that no other
+// part of Hearth may use for another purpose.
+const migrationLockKey int64 = 0x686561727468
+
+var dialects = map[Kind]*dialect{
+	SQLite: {
+		kind:   SQLite,
+		driver: "sqlite",
+		// BEGIN IMMEDIATE (see sqliteDSN) already holds the write lock.
+		migrationLock:       "",
+		nowMicros:           "CAST(unixepoch('subsec') * 1000000 AS INTEGER)",
+		uniqueViolation:     sqliteCode(sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY),
+		foreignKeyViolation: sqliteCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
+	},
+	Postgres: {
+		kind:                Postgres,
+		driver:              "pgx",
+		numbered:            true,
+		migrationLock:       "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey, 10) + ")",
+		nowMicros:           "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
+		uniqueViolation:     pgCode("23505"),
+		foreignKeyViolation: pgCode("23503"),
+	},
+}
+
+func sqliteCode(codes ...int) func(error) bool {
+	return func(err error) bool {
+		var e *sqlite.Error
+		if !errors.As(err, &e) {
+			return false
+		}
+		for _, c := range codes {
+			if e.Code() == c {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func pgCode(code string) func(error) bool {
+	return func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == code
+	}
+}
+
+// DB is an open database of either dialect with its migrations applied. It
+// is safe for concurrent use.
+type DB struct {
+	sql *sql.DB
+	d   *dialect
+	url string // as given to Open; lets tests open a second handle
+}
+
+// Open connects to the database named by url and applies any migrations it
+// lacks. A url starting with "postgres://" or "postgresql://" selects
+// PostgreSQL and is passed to pgx unchanged; "sqlite:PATH", "file:PATH" or a
+// bare filesystem path selects an SQLite file, created if missing (its
+// directory is not). SQLite URLs take no query parameters: the adapter sets
+// the connection options it relies on itself.
+//
+// Open returns Invalid for a url it cannot use, Unavailable when the
+// database cannot be reached, and Internal when a migration fails or the
+// database carries migrations this program does not know (it is older than
+// the schema).
+func Open(ctx context.Context, url string) (*DB, error) {
+	const op = "sqlstore.Open"
+	kind, dsn, err := parseURL(url)
+	if err != nil {
+		return nil, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The database URL is not valid.", Err: err}
+	}
+	d := dialects[kind]
+	sdb, err := sql.Open(d.driver, dsn)
+	if err != nil {
+		return nil, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The database URL is not valid.", Err: err}
+	}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, &apperr.Error{Op: op, Code: apperr.Unavailable, Err: err}
+	}
+	db := &DB{sql: sdb, d: d, url: url}
+	if err := db.migrate(ctx); err != nil {
+		sdb.Close()
+		return nil, apperr.Wrap(op, err)
+	}
+	return db, nil
+}
+
+// parseURL tells which dialect url names and returns the driver's DSN.
+func parseURL(url string) (Kind, string, error) {
+	lower := strings.ToLower(url)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return Postgres, url, nil
+	}
+	path := url
+	for _, p := range []string{"sqlite:", "file:"} {
+		if strings.HasPrefix(lower, p) {
+			path = url[len(p):]
+			break
+		}
+	}
+	// Accept the URI forms sqlite:///abs/path and file://localhost/abs/path.
+	if rest, ok := strings.CutPrefix(path, "//"); ok {
+		host, p, _ := strings.Cut(rest, "/")
+		if host != "" && !strings.EqualFold(host, "localhost") {
+			return "", "", errors.New("sqlite: a remote host is not supported: " + host)
+		}
+		path = "/" + p
+	}
+	switch {
+	case path == "" || path == "/":
+		return "", "", errors.New("sqlite: empty path")
+	case strings.ContainsAny(path, "?#"):
+		return "", "", errors.New("sqlite: the URL takes a file path only, no parameters")
+	case path == ":memory:" || strings.HasPrefix(path, ":memory:"):
+		// Every pooled connection would see its own empty database.
+		return "", "", errors.New("sqlite: in-memory databases are not supported; use a file in a temporary directory")
+	}
+	return SQLite, sqliteDSN(path), nil
+}
+
+// sqliteDSN builds the modernc DSN for the file at path. The file: URI form
+// keeps a path containing '%' intact. busy_timeout lets a writer wait for
+// another connection's (or process's) write lock instead of failing;
+// _txlock=immediate takes that lock at BEGIN for every read-write
+// transaction, where the busy timeout applies (read-only transactions stay
+// deferred).
+func sqliteDSN(path string) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	return "file:" + esc +
+		"?_pragma=busy_timeout(5000)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(FULL)" +
+		"&_txlock=immediate"
+}
+
+// Kind returns the database's dialect.
+func (db *DB) Kind() Kind { return db.d.kind }
+
+// Ping checks that the database answers. Unavailable if it does not.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return &apperr.Error{Op: "sqlstore.Ping", Code: apperr.Unavailable, Err: err}
+	}
+	return nil
+}
+
+// Close closes the database; it waits for queries in progress to end.
+func (db *DB) Close() error {
+	return apperr.Wrap("sqlstore.Close", db.sql.Close())
+}
+
+// tx is a transaction that speaks the dialect: queries are written with "?"
+// placeholders and rebound here.
+type tx struct {
+	tx *sql.Tx
+	d  *dialect
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+}
+
+// execCount runs a statement and returns how many rows it changed.
+func (t *tx) execCount(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := t.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// write runs fn in a read-write transaction, committing if fn returns nil.
+func (db *DB) write(ctx context.Context, op string, fn func(*tx) error) error {
+	return db.inTx(ctx, op, nil, fn)
+}
+
+// read runs fn in a read-only transaction. On SQLite it is a deferred one,
+// so readers never queue for the write lock.
+func (db *DB) read(ctx context.Context, op string, fn func(*tx) error) error {
+	return db.inTx(ctx, op, &sql.TxOptions{ReadOnly: true}, fn)
+}
+
+func (db *DB) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(*tx) error) (err error) {
+	stx, err := db.sql.BeginTx(ctx, opts)
+	if err != nil {
+		return apperr.Wrap(op, err)
+	}
+	defer func() {
+		// Release the connection's transaction, also when fn panics.
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			stx.Rollback()
+		}
+	}()
+	if err := fn(&tx{tx: stx, d: db.d}); err != nil {
+		return wrap(op, err)
+	}
+	if err := stx.Commit(); err != nil {
+		return apperr.Wrap(op, err)
+	}
+	return nil
+}
+
+// wrap returns an *apperr.Error as built by the helper that knew what went
+// wrong, and wraps anything else as Internal.
+func wrap(op string, err error) error {
+	var e *apperr.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return apperr.Wrap(op, err)
+}
+
+// rebind rewrites the "?" placeholders of query into the dialect's form.
+// Question marks inside string literals, quoted identifiers and comments are
+// left alone. Dollar-quoted strings and PostgreSQL's "?" operators are not
+// recognised; queries in this package use neither.
+func (d *dialect) rebind(query string) string {
+	if !d.numbered || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch c {
+		case '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		case '\'', '"':
+			// Copy through the closing quote; a doubled quote is an escaped
+			// one and simply reopens the literal on the next iteration.
+			end := strings.IndexByte(query[i+1:], c)
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+2])
+			i += end + 1
+			continue
+		case '-':
+			if strings.HasPrefix(query[i:], "--") {
+				end := strings.IndexByte(query[i:], '\n')
+				if end < 0 {
+					b.WriteString(query[i:])
+					return b.String()
+				}
+				b.WriteString(query[i : i+end+1])
+				i += end
+				continue
+			}
+		case '/':
+			if strings.HasPrefix(query[i:], "/*") {
+				end := strings.Index(query[i+2:], "*/")
+				if end < 0 {
+					b.WriteString(query[i:])
+					return b.String()
+				}
+				b.WriteString(query[i : i+2+end+2])
+				i += 2 + end + 1
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// micros is how a time is stored: Unix microseconds, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is the inverse of micros; times come back in UTC.
+func fromMicros(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}

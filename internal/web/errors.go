@@ -1,0 +1,74 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"hearth/internal/apperr"
+)
+
+// handlerFunc is an HTTP handler that returns its error instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// apiError is the JSON body of every API error.
+type apiError struct {
+	Error struct {
+		Code    apperr.Code `json:"code"`
+		Message string      `json:"message"`
+	} `json:"error"`
+}
+
+// api adapts a handler of the JSON API: errors become {"error":{code,message}}.
+func (s *Server) api(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.logError(r, err)
+			var body apiError
+			body.Error.Code = apperr.CodeOf(err)
+			body.Error.Message = apperr.MessageOf(err)
+			writeJSON(w, apperr.HTTPStatus(err), body)
+		}
+	})
+}
+
+// page adapts a handler of the browser surface: errors render the error page.
+func (s *Server) page(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.logError(r, err)
+			if apperr.Is(err, apperr.Unauthenticated) && r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			s.render(w, r, apperr.HTTPStatus(err), "error", map[string]any{
+				"Title": "Error", "Message": apperr.MessageOf(err), "Code": apperr.CodeOf(err),
+			})
+		}
+	})
+}
+
+// logError logs internal failures once, here at the boundary; user mistakes
+// are not the operator's concern.
+func (s *Server) logError(r *http.Request, err error) {
+	if apperr.HTTPStatus(err) >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown fields.
+func decodeJSON(r *http.Request, v any) error {
+	const op = "web.decodeJSON"
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The request body is not valid JSON for this call: " + err.Error(), Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package web
+
+import (
+	"net/http"
+
+	"hearth/internal/apperr"
+	"hearth/internal/identity"
+)
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
+	status, code := "ok", http.StatusOK
+	if err := s.health(r.Context()); err != nil {
+		s.log.Error("health check failed", "err", err)
+		status, code = "unavailable", http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, map[string]string{"status": status, "version": s.cfg.Version, "store": s.cfg.StoreKind})
+	return nil
+}
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	if a := authFrom(r.Context()); a != nil && a.session != nil && a.session.Stage == identity.StageFull {
+		http.Redirect(w, r, "/account", http.StatusSeeOther)
+		return nil
+	}
+	s.render(w, r, http.StatusOK, "home", map[string]any{"Title": "Welcome"})
+	return nil
+}
+
+func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "signup", map[string]any{"Title": "Sign up"})
+	return nil
+}
+
+func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
+	email := r.PostFormValue("email")
+	_, g, err := s.identity.SignUp(r.Context(), email, r.PostFormValue("password"), s.clientInfo(r))
+	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
+		s.render(w, r, apperr.HTTPStatus(err), "signup", map[string]any{"Title": "Sign up", "Error": apperr.MessageOf(err), "Email": email})
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, g)
+	http.Redirect(w, r, "/signup/enroll", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleEnrollForm(w http.ResponseWriter, r *http.Request) error {
+	a, err := requireStage(r, identity.StageEnroll)
+	if err != nil {
+		return err
+	}
+	return s.renderEnroll(w, r, a, http.StatusOK, "")
+}
+
+func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, a *auth, status int, msg string) error {
+	en, err := s.identity.PendingEnrollment(r.Context(), a.session)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, status, "enroll", map[string]any{
+		"Title": "Set up two-factor sign-in", "Enrollment": en, "Email": a.user.Email,
+		"Action": "/signup/enroll", "Error": msg,
+	})
+	return nil
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
+	a, err := requireStage(r, identity.StageEnroll)
+	if err != nil {
+		return err
+	}
+	codes, g, err := s.identity.ConfirmEnrollment(r.Context(), a.session, r.PostFormValue("code"), s.clientInfo(r))
+	if apperr.Is(err, apperr.Unauthenticated) || apperr.Is(err, apperr.RateLimited) {
+		return s.renderEnroll(w, r, a, apperr.HTTPStatus(err), apperr.MessageOf(err))
+	} else if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, g)
+	s.render(w, r, http.StatusOK, "recovery", map[string]any{"Title": "Your recovery codes", "Codes": codes})
+	return nil
+}
+
+func (s *Server) handleLogInForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Sign in"})
+	return nil
+}
+
+func (s *Server) handleLogIn(w http.ResponseWriter, r *http.Request) error {
+	email := r.PostFormValue("email")
+	g, err := s.identity.LogIn(r.Context(), email, r.PostFormValue("password"), s.clientInfo(r))
+	switch apperr.CodeOf(err) {
+	case "":
+	case apperr.Invalid, apperr.Unauthenticated, apperr.RateLimited:
+		s.render(w, r, apperr.HTTPStatus(err), "login", map[string]any{"Title": "Sign in", "Error": apperr.MessageOf(err), "Email": email})
+		return nil
+	default:
+		return err
+	}
+	s.setSessionCookie(w, r, g)
+	next := "/account"
+	switch g.Session.Stage {
+	case identity.StageSecondFactor:
+		next = "/login/code"
+	case identity.StageEnroll:
+		next = "/signup/enroll"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleCodeForm(w http.ResponseWriter, r *http.Request) error {
+	if _, err := requireStage(r, identity.StageSecondFactor); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "code", map[string]any{"Title": "Enter your code"})
+	return nil
+}
+
+func (s *Server) handleCode(w http.ResponseWriter, r *http.Request) error {
+	a, err := requireStage(r, identity.StageSecondFactor)
+	if err != nil {
+		return err
+	}
+	g, err := s.identity.VerifySecondFactor(r.Context(), a.session, r.PostFormValue("code"), s.clientInfo(r))
+	if apperr.Is(err, apperr.Unauthenticated) || apperr.Is(err, apperr.RateLimited) {
+		s.render(w, r, apperr.HTTPStatus(err), "code", map[string]any{"Title": "Enter your code", "Error": apperr.MessageOf(err)})
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, g)
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleLogOut(w http.ResponseWriter, r *http.Request) error {
+	if a := authFrom(r.Context()); a != nil && a.session != nil {
+		if err := s.identity.LogOut(r.Context(), a.session); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(w, r)
+	http.Redirect(w, r, "/login?signed_out=1", http.StatusSeeOther)
+	return nil
+}

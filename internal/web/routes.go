@@ -1,0 +1,50 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes is the whole route table.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	page := func(h handlerFunc) http.Handler { return s.page(s.withAuth(h)) }
+	api := func(h handlerFunc) http.Handler { return s.api(s.withAuth(h)) }
+
+	// Operations.
+	mux.Handle("GET /healthz", s.api(s.handleHealth))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(staticFS())))
+
+	// Pages.
+	mux.Handle("GET /{$}", page(s.handleHome))
+	mux.Handle("GET /signup", page(s.handleSignUpForm))
+	mux.Handle("POST /signup", page(s.handleSignUp))
+	mux.Handle("GET /signup/enroll", page(s.handleEnrollForm))
+	mux.Handle("POST /signup/enroll", page(s.handleEnroll))
+	mux.Handle("GET /login", page(s.handleLogInForm))
+	mux.Handle("POST /login", page(s.handleLogIn))
+	mux.Handle("GET /login/code", page(s.handleCodeForm))
+	mux.Handle("POST /login/code", page(s.handleCode))
+	mux.Handle("POST /logout", page(s.handleLogOut))
+	mux.Handle("GET /account", page(s.handleAccount))
+	mux.Handle("POST /account/password", page(s.handleChangePassword))
+	mux.Handle("POST /account/recovery-codes", page(s.handleRecoveryCodes))
+	mux.Handle("POST /account/authenticator", page(s.handleAuthenticatorBegin))
+	mux.Handle("POST /account/authenticator/confirm", page(s.handleAuthenticatorConfirm))
+	mux.Handle("POST /account/authenticator/disable", page(s.handleAuthenticatorDisable))
+	mux.Handle("POST /account/sessions/{id}/revoke", page(s.handleRevokeSession))
+	mux.Handle("POST /account/tokens", page(s.handleCreateToken))
+	mux.Handle("POST /account/tokens/{id}/revoke", page(s.handleRevokeToken))
+
+	// JSON API.
+	mux.Handle("GET /api/v1/me", api(s.apiMe))
+	mux.Handle("GET /api/v1/sessions", api(s.apiListSessions))
+	mux.Handle("DELETE /api/v1/sessions/{id}", api(s.apiRevokeSession))
+	mux.Handle("GET /api/v1/tokens", api(s.apiListTokens))
+	mux.Handle("POST /api/v1/tokens", api(s.apiCreateToken))
+	mux.Handle("DELETE /api/v1/tokens/{id}", api(s.apiRevokeToken))
+	mux.Handle("/api/", s.api(s.apiNotFound))
+	return mux
+}

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hearth/internal/identity"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// Config holds what the web adapter needs to know about its deployment.
+type Config struct {
+	Version   string
+	StoreKind string
+	// CSRFKey signs anti-forgery tokens; at least 32 random bytes, stable
+	// across restarts and shared by every node.
+	CSRFKey []byte
+	// SecureCookies forces the Secure flag, for deployments behind a TLS
+	// terminating proxy; cookies are always Secure on a TLS connection.
+	SecureCookies bool
+	// TrustForwarded takes the client address and scheme from
+	// X-Forwarded-For and X-Forwarded-Proto, set by a trusted reverse proxy.
+	TrustForwarded bool
+}
+
+// Server serves Hearth over HTTP.
+type Server struct {
+	cfg      Config
+	identity *identity.Service
+	health   func(context.Context) error
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New returns a Server. health reports whether the store answers; registry
+// receives the HTTP metrics and is served at /metrics.
+func New(cfg Config, ids *identity.Service, health func(context.Context) error, log *slog.Logger, registry *prometheus.Registry) (*Server, error) {
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, identity: ids, health: health, log: log, pages: pages, registry: registry}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hearth_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "hearth_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"route"})
+	if err := registry.Register(s.requests); err != nil {
+		return nil, err
+	}
+	if err := registry.Register(s.latency); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns the whole HTTP surface.
+func (s *Server) Handler() http.Handler {
+	mux := s.routes()
+	cop := http.NewCrossOriginProtection()
+	return s.instrument(securityHeaders(cop.Handler(mux)))
+}
+
+func staticFS() fs.FS {
+	sub, err := fs.Sub(assets, "static")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	return sub
+}
+
+// securityHeaders sets a strict Content-Security-Policy (no inline script or
+// style, nothing from elsewhere) and the usual hardening headers.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// instrument counts requests by route pattern, never by raw path, so that
+// identifiers in URLs neither leak into metrics nor explode their cardinality.
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		s.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// clientInfo returns where the request comes from.
+func (s *Server) clientInfo(r *http.Request) identity.ClientInfo {
+	addr := r.RemoteAddr
+	if s.cfg.TrustForwarded {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			addr = strings.TrimSpace(strings.Split(f, ",")[0])
+		}
+	}
+	if host, _, ok := strings.Cut(addr, "]:"); ok && strings.HasPrefix(host, "[") {
+		addr = host[1:]
+	} else if i := strings.LastIndexByte(addr, ':'); i > 0 && strings.Count(addr, ":") == 1 {
+		addr = addr[:i]
+	}
+	return identity.ClientInfo{Addr: addr, UserAgent: r.UserAgent()}
+}
+
+func (s *Server) secure(r *http.Request) bool {
+	if r.TLS != nil || s.cfg.SecureCookies {
+		return true
+	}
+	return s.cfg.TrustForwarded && r.Header.Get("X-Forwarded-Proto") == "https"
+}

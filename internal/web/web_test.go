@@ -1,0 +1,427 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hearth/internal/clock"
+	"hearth/internal/identity"
+	"hearth/internal/sqlstore"
+	"hearth/internal/web"
+)
+
+type env struct {
+	srv   *httptest.Server
+	clock *clock.Fake
+	ids   *identity.Service
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, t.TempDir()+"/hearth.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	cfg := identity.DefaultConfig()
+	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), clk, nil, identity.LoadCommonPasswords(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
+		ids, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, clock: clk, ids: ids}
+}
+
+// browser is a client with a cookie jar that does not follow redirects, so
+// tests see where each step leads.
+type browser struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func (e *env) browser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, base: e.srv.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+type page struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (b *browser) get(path string) page {
+	b.t.Helper()
+	resp, err := b.c.Get(b.base + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return read(b.t, resp)
+}
+
+func (b *browser) post(path string, form url.Values) page {
+	b.t.Helper()
+	resp, err := b.c.PostForm(b.base+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return read(b.t, resp)
+}
+
+func read(t *testing.T, resp *http.Response) page {
+	t.Helper()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(body), header: resp.Header}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+// form fetches path and returns its CSRF token.
+func (b *browser) form(path string) string {
+	b.t.Helper()
+	p := b.get(path)
+	m := csrfRE.FindStringSubmatch(p.body)
+	if m == nil {
+		b.t.Fatalf("no CSRF token on %s (status %d)", path, p.status)
+	}
+	return m[1]
+}
+
+var secretRE = regexp.MustCompile(`data-secret="([A-Z2-7]+)"`)
+
+const password = "correct horse battery staple"
+
+// signUp goes through sign-up and enrollment; it returns the TOTP secret.
+func (e *env) signUp(b *browser, email string) string {
+	t := b.t
+	t.Helper()
+	p := b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {email}, "password": {password}})
+	if p.status != http.StatusSeeOther || p.location != "/signup/enroll" {
+		t.Fatalf("sign-up: %d %s\n%s", p.status, p.location, p.body)
+	}
+	p = b.get("/signup/enroll")
+	m := secretRE.FindStringSubmatch(p.body)
+	if m == nil || !strings.Contains(p.body, `src="data:image/png;base64,`) {
+		t.Fatalf("enrollment page lacks secret or QR code:\n%s", p.body)
+	}
+	code, _ := identity.TOTPCode(m[1], e.clock.Now())
+	p = b.post("/signup/enroll", url.Values{"csrf_token": {csrfRE.FindStringSubmatch(p.body)[1]}, "code": {code}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="recovery-codes"`) {
+		t.Fatalf("enroll: %d\n%s", p.status, p.body)
+	}
+	e.clock.Advance(30 * time.Second)
+	return m[1]
+}
+
+func (e *env) logIn(b *browser, email, secret string) {
+	t := b.t
+	t.Helper()
+	p := b.post("/login", url.Values{"csrf_token": {b.form("/login")}, "email": {email}, "password": {password}})
+	if p.status != http.StatusSeeOther || p.location != "/login/code" {
+		t.Fatalf("login: %d %s\n%s", p.status, p.location, p.body)
+	}
+	code, _ := identity.TOTPCode(secret, e.clock.Now())
+	p = b.post("/login/code", url.Values{"csrf_token": {b.form("/login/code")}, "code": {code}})
+	if p.status != http.StatusSeeOther || p.location != "/account" {
+		t.Fatalf("code: %d %s\n%s", p.status, p.location, p.body)
+	}
+	e.clock.Advance(30 * time.Second)
+}
+
+func TestSignUpLogOutLogIn(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	secret := e.signUp(b, "ana@example.org")
+	p := b.get("/account")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "ana@example.org") {
+		t.Fatalf("account: %d\n%s", p.status, p.body)
+	}
+	p = b.post("/logout", url.Values{"csrf_token": {b.form("/account")}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", p.status)
+	}
+	if p := b.get("/account"); p.status != http.StatusSeeOther || p.location != "/login" {
+		t.Fatalf("account after logout: %d %s", p.status, p.location)
+	}
+	e.logIn(b, "ana@example.org", secret)
+	if p := b.get("/account"); p.status != http.StatusOK {
+		t.Fatalf("account after login: %d", p.status)
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	secret := e.signUp(b, "ana@example.org")
+	good := b.form("/account")
+	for _, tc := range []struct {
+		name  string
+		token string
+	}{
+		{"ErrMissing", ""},
+		{"ErrWrong", strings.Repeat("A", len(good))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}}
+			if tc.token != "" {
+				form.Set("csrf_token", tc.token)
+			}
+			p := b.post("/account/password", form)
+			if p.status != http.StatusForbidden {
+				t.Fatalf("status %d, want 403", p.status)
+			}
+			p = b.post("/logout", url.Values{"csrf_token": {tc.token}})
+			if p.status != http.StatusForbidden {
+				t.Fatalf("logout status %d, want 403", p.status)
+			}
+		})
+	}
+	// A token from another browser does not fit this browser's cookie.
+	other := e.browser(t)
+	p := b.post("/account/password", url.Values{"csrf_token": {other.form("/login")}, "current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+	if p.status != http.StatusForbidden {
+		t.Fatalf("foreign token: status %d, want 403", p.status)
+	}
+	// Login forms are protected too.
+	p = other.post("/login", url.Values{"email": {"ana@example.org"}, "password": {password}})
+	if p.status != http.StatusForbidden {
+		t.Fatalf("login without token: %d", p.status)
+	}
+	// Nothing changed: the old password still works.
+	e.logIn(e.browser(t), "ana@example.org", secret)
+	// And with the right token, the change goes through.
+	p = b.post("/account/password", url.Values{"csrf_token": {good}, "current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("good token: status %d\n%s", p.status, p.body)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	p := e.browser(t).get("/login")
+	csp := p.header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline code: %q", csp)
+	}
+	if strings.Contains(p.body, "<script>") || strings.Contains(p.body, " style=") || strings.Contains(p.body, "<style") {
+		t.Error("page has inline script or style")
+	}
+	var session, csrf *http.Cookie
+	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+		if c.Name == "hearth_csrf" {
+			csrf = c
+		}
+	}
+	if csrf == nil || !csrf.HttpOnly || csrf.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("csrf cookie %+v", csrf)
+	}
+	b := e.browser(t)
+	resp, err := b.c.PostForm(e.srv.URL+"/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {"x@example.org"}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "hearth_session" {
+			session = c
+		}
+	}
+	if session == nil || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode || session.Secure {
+		t.Fatalf("session cookie over plain HTTP %+v", session)
+	}
+	if len(session.Value) < 40 {
+		t.Fatalf("session token %q is short", session.Value)
+	}
+}
+
+func TestSecureCookiesBehindTLS(t *testing.T) {
+	e := newEnv(t)
+	tls := httptest.NewTLSServer(e.srv.Config.Handler)
+	defer tls.Close()
+	resp, err := tls.Client().Get(tls.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if !c.Secure {
+			t.Fatalf("cookie %s not Secure over TLS", c.Name)
+		}
+	}
+	if len(resp.Cookies()) == 0 {
+		t.Fatal("no cookies")
+	}
+}
+
+func TestSignUpErrors(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	for _, tc := range []struct{ name, email, pw, want string }{
+		{"ErrShortPassword", "a@example.org", "short", "at least 12 characters"},
+		{"ErrCommonPassword", "a@example.org", "qwerty123456", "common passwords"},
+		{"ErrBadEmail", "not-an-email", password, "valid e-mail"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {tc.email}, "password": {tc.pw}})
+			if p.status != http.StatusBadRequest || !strings.Contains(p.body, tc.want) {
+				t.Fatalf("status %d, body lacks %q:\n%s", p.status, tc.want, p.body)
+			}
+		})
+	}
+}
+
+func TestLoginSameAnswerForUnknownEmail(t *testing.T) {
+	e := newEnv(t)
+	e.signUp(e.browser(t), "ana@example.org")
+	answer := func(email string) (int, string) {
+		b := e.browser(t)
+		p := b.post("/login", url.Values{"csrf_token": {b.form("/login")}, "email": {email}, "password": {"wrong password here"}})
+		msg := regexp.MustCompile(`class="error" role="alert">([^<]*)<`).FindStringSubmatch(p.body)
+		if msg == nil {
+			t.Fatalf("no error shown: %d\n%s", p.status, p.body)
+		}
+		return p.status, msg[1]
+	}
+	ks, km := answer("ana@example.org")
+	us, um := answer("nobody@example.org")
+	if ks != us || km != um || ks != http.StatusUnauthorized {
+		t.Fatalf("known: %d %q; unknown: %d %q", ks, km, us, um)
+	}
+}
+
+// apiCall sends an API request with a bearer token, or with the browser's
+// cookies and its CSRF token when token is "".
+func (b *browser) apiCall(method, path, token, body string) (int, map[string]any) {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.base+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else if method != http.MethodGet {
+		req.Header.Set("X-CSRF-Token", b.form("/account"))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestAPITokensAndScopes(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	e.signUp(b, "ana@example.org")
+	status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"reader","scopes":["account:read"]}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create token: %d %v", status, out)
+	}
+	token := out["token"].(string)
+	anon := e.browser(t)
+	if status, out := anon.apiCall("GET", "/api/v1/me", token, ""); status != 200 || out["email"] != "ana@example.org" {
+		t.Fatalf("me with token: %d %v", status, out)
+	}
+	// Read scope only: no revoking, no minting.
+	if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
+		t.Fatalf("write with read token: %d", status)
+	}
+	if status, _ := anon.apiCall("POST", "/api/v1/tokens", token, `{"name":"x","scopes":["account:read"]}`); status != http.StatusForbidden {
+		t.Fatalf("token minted a token: %d", status)
+	}
+	if status, out := anon.apiCall("GET", "/api/v1/me", "hrt_nonsense", ""); status != 401 || out["error"] == nil {
+		t.Fatalf("bad token: %d %v", status, out)
+	}
+	if status, _ := anon.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
+		t.Fatalf("anonymous: %d", status)
+	}
+	// Cookie-authenticated API writes need the CSRF header.
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"y","scopes":["account:read"]}`))
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cookie API write without CSRF header: %d", resp.StatusCode)
+	}
+	if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"z","scopes":["everything"]}`); status != 400 {
+		t.Fatalf("bad scope: %d %v", status, out)
+	}
+	if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":`); status != 400 {
+		t.Fatalf("bad JSON: %d %v", status, out)
+	}
+}
+
+func TestAPISessionsAreYourOwn(t *testing.T) {
+	e := newEnv(t)
+	ana, bob := e.browser(t), e.browser(t)
+	e.signUp(ana, "ana@example.org")
+	e.signUp(bob, "bob@example.org")
+	_, out := ana.apiCall("GET", "/api/v1/sessions", "", "")
+	sessions := out["sessions"].([]any)
+	anaSession := sessions[0].(map[string]any)["id"].(string)
+	if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNotFound {
+		t.Fatalf("bob revoked ana's session: %d", status)
+	}
+	if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 200 {
+		t.Fatalf("ana signed out by bob: %d", status)
+	}
+	if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNoContent {
+		t.Fatalf("ana revoking her own: %d", status)
+	}
+	if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
+		t.Fatalf("revoked session still works: %d", status)
+	}
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	status, out := b.apiCall("GET", "/healthz", "", "")
+	if status != 200 || out["version"] != "test" || out["store"] != "sqlite" {
+		t.Fatalf("healthz: %d %v", status, out)
+	}
+	p := b.get("/metrics")
+	if p.status != 200 || !strings.Contains(p.body, `hearth_http_requests_total{code="200",route="GET /healthz"}`) {
+		t.Fatalf("metrics:\n%s", p.body)
+	}
+	if p := b.get("/api/v1/nothing"); p.status != 404 || !strings.Contains(p.body, `"not_found"`) {
+		t.Fatalf("unknown API path: %d %s", p.status, p.body)
+	}
+}
