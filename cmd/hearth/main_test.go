@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"hearth/internal/identity"
+	"hearth/internal/sqlstore/sqltest"
 )
 
 // startMain runs the real service on port 0 in a temp data directory.
@@ -142,5 +143,32 @@ func TestAdminCreateUserWhileServing(t *testing.T) {
 		if code, _, errs := runCLI(t, tc.stdin, args...); code == 0 || !strings.Contains(errs, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q lacks %q", tc.args, code, errs, tc.want)
 		}
+	}
+}
+
+func TestServeAndAdminOnPostgres(t *testing.T) {
+	db := sqltest.Postgres(t)
+	m := startMain(t, db)
+	resp, err := http.Get(m.URL() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]string
+	json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != 200 || body["store"] != "postgres" {
+		t.Fatalf("healthz: %d %v", resp.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(m.Config.Data, "hearth.db")); err == nil {
+		t.Fatal("a SQLite file was made although the store is PostgreSQL")
+	}
+	t.Setenv("HEARTH_DB", db)
+	code, out, errs := runCLI(t, "a long staff passphrase\n", "admin", "create-user", "--data", m.Config.Data, "--email", "staff@example.org", "--role", "staff")
+	if code != 0 || !strings.Contains(out, "Created staff@example.org (staff)") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	u, err := m.Identity.LogIn(context.Background(), "staff@example.org", "a long staff passphrase", identity.ClientInfo{})
+	if err != nil || u.Session.Stage != identity.StageSecondFactor {
+		t.Fatalf("the running server does not see the account made by admin: %v", err)
 	}
 }

@@ -122,7 +122,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	go func() {
 		defer m.wg.Done()
-		m.purgeSessions(jobs)
+		m.purgeExpired(jobs)
 	}()
 	return nil
 }
@@ -155,8 +155,8 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// purgeSessions deletes expired sessions every ten minutes.
-func (m *Main) purgeSessions(ctx context.Context) {
+// purgeExpired deletes expired sessions and stale throttles every ten minutes.
+func (m *Main) purgeExpired(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
@@ -164,10 +164,10 @@ func (m *Main) purgeSessions(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := m.Identity.PurgeExpiredSessions(ctx); err != nil {
-				m.Log.Error("purge sessions", "err", err)
-			} else if n > 0 {
-				m.Log.Debug("purged sessions", "count", n)
+			if sessions, throttles, err := m.Identity.PurgeExpired(ctx); err != nil {
+				m.Log.Error("purge expired sign-in state", "err", err)
+			} else if sessions+throttles > 0 {
+				m.Log.Debug("purged expired sign-in state", "sessions", sessions, "throttles", throttles)
 			}
 		}
 	}

@@ -380,11 +380,22 @@ func (s *Service) LogOut(ctx context.Context, sess *Session) error {
 	return nil
 }
 
-// PurgeExpiredSessions deletes sessions past their idle or absolute expiry.
-func (s *Service) PurgeExpiredSessions(ctx context.Context) (int, error) {
+// throttleMemory is how long failed attempts are remembered after the last
+// one: well past the longest delay or lock.
+const throttleMemory = 24 * time.Hour
+
+// PurgeExpired deletes sessions past their idle or absolute expiry, and
+// throttles with no failure for a day. It returns how many of each.
+func (s *Service) PurgeExpired(ctx context.Context) (sessions, throttles int, err error) {
+	const op = "identity.PurgeExpired"
 	now := s.clock.Now()
-	n, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdleTimeout))
-	return n, apperr.Wrap("identity.PurgeExpiredSessions", err)
+	if sessions, err = s.store.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdleTimeout)); err != nil {
+		return 0, 0, apperr.Wrap(op, err)
+	}
+	if throttles, err = s.store.DeleteStaleThrottles(ctx, now.Add(-throttleMemory)); err != nil {
+		return sessions, 0, apperr.Wrap(op, err)
+	}
+	return sessions, throttles, nil
 }
 
 func (s *Service) startSession(ctx context.Context, u *User, stage SessionStage, c ClientInfo) (Grant, error) {

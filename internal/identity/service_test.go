@@ -531,3 +531,19 @@ func TestAPITokens(t *testing.T) {
 	_, _, err = f.svc.AuthenticateToken(ctx, token)
 	wantCode(t, err, apperr.Unauthenticated)
 }
+
+func TestPurgeExpired(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, _ := f.signUp(t, "ana@example.org")
+	f.logIn(t, "ana@example.org", secret)
+	f.svc.LogIn(ctx, "ana@example.org", "wrong password here", client)
+	f.clock.Advance(25 * time.Hour)
+	sessions, throttles, err := f.svc.PurgeExpired(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sessions != 2 || throttles != 2 { // sign-up and sign-in sessions; account and address throttles
+		t.Fatalf("purged %d sessions, %d throttles", sessions, throttles)
+	}
+}

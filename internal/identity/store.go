@@ -83,4 +83,7 @@ type Store interface {
 	RecordFailure(ctx context.Context, key string, t time.Time) (Throttle, error)
 	// ResetThrottle forgets the failures under key.
 	ResetThrottle(ctx context.Context, key string) error
+	// DeleteStaleThrottles deletes the throttles whose last failure is
+	// strictly before t, and returns how many.
+	DeleteStaleThrottles(ctx context.Context, t time.Time) (int, error)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,6 +100,11 @@ type DB struct {
 	sql *sql.DB
 	d   *dialect
 	url string // as given to Open; lets tests open a second handle
+
+	// stmts caches prepared statements by query text. database/sql keeps
+	// each prepared on every connection that has used it, so a query is
+	// parsed once per connection instead of once per call.
+	stmts sync.Map // string -> *sql.Stmt
 }
 
 // Open connects to the database named by url and applies any migrations it
@@ -197,6 +203,10 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database; it waits for queries in progress to end.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, s any) bool {
+		s.(*sql.Stmt).Close()
+		return true
+	})
 	return apperr.Wrap("sqlstore.Close", db.sql.Close())
 }
 
@@ -204,19 +214,58 @@ func (db *DB) Close() error {
 // placeholders and rebound here.
 type tx struct {
 	tx *sql.Tx
-	d  *dialect
+	db *DB
+	// uncached sends queries straight to the transaction: migrations query
+	// tables their own transaction has just created, which a statement
+	// prepared outside it cannot see.
+	uncached bool
+}
+
+// stmt returns the transaction's handle on the cached prepared statement for
+// query, preparing it on first use.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if t.uncached {
+		return t.tx.PrepareContext(ctx, t.db.d.rebind(query))
+	}
+	if s, ok := t.db.stmts.Load(query); ok {
+		return t.tx.StmtContext(ctx, s.(*sql.Stmt)), nil
+	}
+	s, err := t.db.sql.PrepareContext(ctx, t.db.d.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := t.db.stmts.LoadOrStore(query, s); loaded {
+		s.Close()
+		s = prev.(*sql.Stmt)
+	}
+	return t.tx.StmtContext(ctx, s), nil
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
 }
 
 func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
 }
 
+// queryRow is QueryRowContext through the statement cache; a failure to
+// prepare surfaces from Scan, as with database/sql.
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		// Let the driver report the bad query the usual way, from Scan.
+		return t.tx.QueryRowContext(ctx, t.db.d.rebind(query), args...)
+	}
+	return s.QueryRowContext(ctx, args...)
 }
 
 // execCount runs a statement and returns how many rows it changed.
@@ -240,6 +289,14 @@ func (db *DB) read(ctx context.Context, op string, fn func(*tx) error) error {
 	return db.inTx(ctx, op, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
+// migrateTx runs fn in a read-write transaction that bypasses the statement cache.
+func (db *DB) migrateTx(ctx context.Context, op string, fn func(*tx) error) error {
+	return db.inTx(ctx, op, nil, func(t *tx) error {
+		t.uncached = true
+		return fn(t)
+	})
+}
+
 func (db *DB) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(*tx) error) (err error) {
 	stx, err := db.sql.BeginTx(ctx, opts)
 	if err != nil {
@@ -255,7 +312,7 @@ func (db *DB) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(
 			stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: stx, d: db.d}); err != nil {
+	if err := fn(&tx{tx: stx, db: db}); err != nil {
 		return wrap(op, err)
 	}
 	if err := stx.Commit(); err != nil {

@@ -62,7 +62,7 @@ func (s *IdentityStore) CreateUser(ctx context.Context, u *identity.User) error 
 			string(u.ID), u.Email, string(u.Role), string(u.Status), u.PasswordHash,
 			u.TOTPSecret, u.TOTPEnabled, u.TOTPPendingSecret, u.TOTPLastStep,
 			micros(u.CreatedAt), micros(u.PasswordChangedAt))
-		return classify(op, tx.d, err, msgEmailTaken)
+		return classify(op, tx.db.d, err, msgEmailTaken)
 	})
 }
 
@@ -189,7 +189,7 @@ func (s *IdentityStore) ReplaceRecoveryCodes(ctx context.Context, id identity.Us
 		for _, h := range hashes {
 			_, err := tx.exec(ctx, `INSERT INTO recovery_codes (user_id, hash, used_at) VALUES (?, ?, 0)`, string(id), h)
 			if err != nil {
-				return classify(op, tx.d, err, "The recovery codes repeat.")
+				return classify(op, tx.db.d, err, "The recovery codes repeat.")
 			}
 		}
 		return nil
@@ -245,7 +245,7 @@ func (s *IdentityStore) CreateSession(ctx context.Context, sess *identity.Sessio
 			string(sess.ID), sess.TokenHash, string(sess.UserID), string(sess.Stage),
 			micros(sess.CreatedAt), micros(sess.LastSeenAt), micros(sess.ExpiresAt),
 			sess.UserAgent, sess.ClientAddr)
-		return classify(op, tx.d, err, msgSessionExists)
+		return classify(op, tx.db.d, err, msgSessionExists)
 	})
 }
 
@@ -322,7 +322,7 @@ func (s *IdentityStore) UpdateSession(ctx context.Context, sess *identity.Sessio
 			WHERE id = ?`,
 			sess.TokenHash, string(sess.Stage), micros(sess.LastSeenAt), micros(sess.ExpiresAt), string(sess.ID))
 		if err != nil {
-			return classify(op, tx.d, err, msgSessionExists)
+			return classify(op, tx.db.d, err, msgSessionExists)
 		}
 		if n == 0 {
 			return apperr.E(op, apperr.NotFound, msgNoSession)
@@ -384,7 +384,7 @@ func (s *IdentityStore) CreateAPIToken(ctx context.Context, t *identity.APIToken
 		_, err := tx.exec(ctx, `INSERT INTO api_tokens (`+tokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			string(t.ID), string(t.UserID), t.Name, identity.ScopeList(t.Scopes), t.Hash,
 			micros(t.CreatedAt), micros(t.LastUsedAt))
-		return classify(op, tx.d, err, msgTokenExists)
+		return classify(op, tx.db.d, err, msgTokenExists)
 	})
 }
 
@@ -531,4 +531,15 @@ func (s *IdentityStore) ResetThrottle(ctx context.Context, key string) error {
 		_, err := tx.exec(ctx, `DELETE FROM login_throttles WHERE key = ?`, key)
 		return err
 	})
+}
+
+// DeleteStaleThrottles deletes the throttles whose last failure is strictly before t.
+func (s *IdentityStore) DeleteStaleThrottles(ctx context.Context, t time.Time) (int, error) {
+	const op = "sqlstore.DeleteStaleThrottles"
+	var n int
+	err := s.db.write(ctx, op, func(tx *tx) (err error) {
+		n, err = tx.execCount(ctx, `DELETE FROM login_throttles WHERE last_failure < ?`, micros(t))
+		return err
+	})
+	return n, err
 }

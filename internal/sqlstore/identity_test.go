@@ -704,3 +704,29 @@ func TestStore_Cascade(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_DeleteStaleThrottles(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s := NewIdentityStore(db)
+		t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+		for _, k := range []string{"old1", "old2"} {
+			if _, err := s.RecordFailure(ctx, k, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.RecordFailure(ctx, "fresh", t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.DeleteStaleThrottles(ctx, t0.Add(time.Minute))
+		if err != nil || n != 2 {
+			t.Fatalf("DeleteStaleThrottles = %d, %v; want 2", n, err)
+		}
+		for k, want := range map[string]int{"old1": 0, "old2": 0, "fresh": 1} {
+			th, err := s.FindThrottle(ctx, k)
+			if err != nil || th.Failures != want {
+				t.Errorf("%s: %d failures (%v), want %d", k, th.Failures, err, want)
+			}
+		}
+	})
+}

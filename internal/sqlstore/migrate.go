@@ -73,7 +73,7 @@ func (db *DB) migrate(ctx context.Context) error {
 
 	// A database migrated by a newer release may have a schema this code
 	// would misread; refuse it rather than guess.
-	err = db.write(ctx, op, func(tx *tx) error {
+	err = db.migrateTx(ctx, op, func(tx *tx) error {
 		applied, err := appliedMigrations(ctx, tx)
 		if err != nil {
 			return err
@@ -90,7 +90,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 
 	for _, m := range ms {
-		err := db.write(ctx, op, func(tx *tx) error { return applyMigration(ctx, tx, m) })
+		err := db.migrateTx(ctx, op, func(tx *tx) error { return applyMigration(ctx, tx, m) })
 		if err != nil {
 			return fmt.Errorf("migration %s/%s: %w", db.d.kind, m.version, err)
 		}
@@ -101,8 +101,8 @@ func (db *DB) migrate(ctx context.Context) error {
 // appliedMigrations takes the migration lock, makes sure schema_migrations
 // exists and returns its versions.
 func appliedMigrations(ctx context.Context, tx *tx) ([]string, error) {
-	if tx.d.migrationLock != "" {
-		if _, err := tx.exec(ctx, tx.d.migrationLock); err != nil {
+	if tx.db.d.migrationLock != "" {
+		if _, err := tx.exec(ctx, tx.db.d.migrationLock); err != nil {
 			return nil, err
 		}
 	}
@@ -143,6 +143,6 @@ func applyMigration(ctx context.Context, tx *tx, m migration) error {
 	if _, err := tx.tx.ExecContext(ctx, m.sql); err != nil {
 		return err
 	}
-	_, err = tx.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, `+tx.d.nowMicros+`)`, m.version)
+	_, err = tx.exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, `+tx.db.d.nowMicros+`)`, m.version)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hearth/internal/identity"
+	"hearth/internal/sqlstore/sqltest"
 )
 
 // BenchmarkAuthenticatedList measures authenticated API list requests over
@@ -14,7 +15,7 @@ import (
 //
 //	go test -run '^$' -bench AuthenticatedList -benchtime 20000x ./internal/web/
 func BenchmarkAuthenticatedList(b *testing.B) {
-	e := newEnv(b)
+	e := newEnv(b, sqltest.SQLite(b))
 	u, _, _, err := e.ids.CreateUser(context.Background(), "bench@example.org", identity.RoleResident, password)
 	if err != nil {
 		b.Fatal(err)

@@ -19,8 +19,15 @@ import (
 	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/sqlstore"
+	"hearth/internal/sqlstore/sqltest"
 	"hearth/internal/web"
 )
+
+// onEveryStore runs body against a server on each available store, so the
+// web behaves the same on SQLite and PostgreSQL.
+func onEveryStore(t *testing.T, body func(t *testing.T, e *env)) {
+	sqltest.ForEach(t, func(t *testing.T, url string) { body(t, newEnv(t, url)) })
+}
 
 type env struct {
 	srv   *httptest.Server
@@ -28,10 +35,12 @@ type env struct {
 	ids   *identity.Service
 }
 
-func newEnv(t testing.TB) *env {
+// newEnv serves the web adapter over the real identity service on a fresh
+// database at dbURL (sqltest.SQLite(t) unless the test runs on every store).
+func newEnv(t testing.TB, dbURL string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, t.TempDir()+"/hearth.db")
+	db, err := sqlstore.Open(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,75 +167,77 @@ func (e *env) logIn(b *browser, email, secret string) {
 }
 
 func TestSignUpLogOutLogIn(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser(t)
-	secret := e.signUp(b, "ana@example.org")
-	p := b.get("/account")
-	if p.status != http.StatusOK || !strings.Contains(p.body, "ana@example.org") {
-		t.Fatalf("account: %d\n%s", p.status, p.body)
-	}
-	p = b.post("/logout", url.Values{"csrf_token": {b.form("/account")}})
-	if p.status != http.StatusSeeOther {
-		t.Fatalf("logout: %d", p.status)
-	}
-	if p := b.get("/account"); p.status != http.StatusSeeOther || p.location != "/login" {
-		t.Fatalf("account after logout: %d %s", p.status, p.location)
-	}
-	e.logIn(b, "ana@example.org", secret)
-	if p := b.get("/account"); p.status != http.StatusOK {
-		t.Fatalf("account after login: %d", p.status)
-	}
+	onEveryStore(t, func(t *testing.T, e *env) {
+		b := e.browser(t)
+		secret := e.signUp(b, "ana@example.org")
+		p := b.get("/account")
+		if p.status != http.StatusOK || !strings.Contains(p.body, "ana@example.org") {
+			t.Fatalf("account: %d\n%s", p.status, p.body)
+		}
+		p = b.post("/logout", url.Values{"csrf_token": {b.form("/account")}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("logout: %d", p.status)
+		}
+		if p := b.get("/account"); p.status != http.StatusSeeOther || p.location != "/login" {
+			t.Fatalf("account after logout: %d %s", p.status, p.location)
+		}
+		e.logIn(b, "ana@example.org", secret)
+		if p := b.get("/account"); p.status != http.StatusOK {
+			t.Fatalf("account after login: %d", p.status)
+		}
+	})
 }
 
 func TestCSRF(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser(t)
-	secret := e.signUp(b, "ana@example.org")
-	good := b.form("/account")
-	for _, tc := range []struct {
-		name  string
-		token string
-	}{
-		{"ErrMissing", ""},
-		{"ErrWrong", strings.Repeat("A", len(good))},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			form := url.Values{"current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}}
-			if tc.token != "" {
-				form.Set("csrf_token", tc.token)
-			}
-			p := b.post("/account/password", form)
-			if p.status != http.StatusForbidden {
-				t.Fatalf("status %d, want 403", p.status)
-			}
-			p = b.post("/logout", url.Values{"csrf_token": {tc.token}})
-			if p.status != http.StatusForbidden {
-				t.Fatalf("logout status %d, want 403", p.status)
-			}
-		})
-	}
-	// A token from another browser does not fit this browser's cookie.
-	other := e.browser(t)
-	p := b.post("/account/password", url.Values{"csrf_token": {other.form("/login")}, "current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
-	if p.status != http.StatusForbidden {
-		t.Fatalf("foreign token: status %d, want 403", p.status)
-	}
-	// Login forms are protected too.
-	p = other.post("/login", url.Values{"email": {"ana@example.org"}, "password": {password}})
-	if p.status != http.StatusForbidden {
-		t.Fatalf("login without token: %d", p.status)
-	}
-	// Nothing changed: the old password still works.
-	e.logIn(e.browser(t), "ana@example.org", secret)
-	// And with the right token, the change goes through.
-	p = b.post("/account/password", url.Values{"csrf_token": {good}, "current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
-	if p.status != http.StatusSeeOther {
-		t.Fatalf("good token: status %d\n%s", p.status, p.body)
-	}
+	onEveryStore(t, func(t *testing.T, e *env) {
+		b := e.browser(t)
+		secret := e.signUp(b, "ana@example.org")
+		good := b.form("/account")
+		for _, tc := range []struct {
+			name  string
+			token string
+		}{
+			{"ErrMissing", ""},
+			{"ErrWrong", strings.Repeat("A", len(good))},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				form := url.Values{"current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}}
+				if tc.token != "" {
+					form.Set("csrf_token", tc.token)
+				}
+				p := b.post("/account/password", form)
+				if p.status != http.StatusForbidden {
+					t.Fatalf("status %d, want 403", p.status)
+				}
+				p = b.post("/logout", url.Values{"csrf_token": {tc.token}})
+				if p.status != http.StatusForbidden {
+					t.Fatalf("logout status %d, want 403", p.status)
+				}
+			})
+		}
+		// A token from another browser does not fit this browser's cookie.
+		other := e.browser(t)
+		p := b.post("/account/password", url.Values{"csrf_token": {other.form("/login")}, "current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+		if p.status != http.StatusForbidden {
+			t.Fatalf("foreign token: status %d, want 403", p.status)
+		}
+		// Login forms are protected too.
+		p = other.post("/login", url.Values{"email": {"ana@example.org"}, "password": {password}})
+		if p.status != http.StatusForbidden {
+			t.Fatalf("login without token: %d", p.status)
+		}
+		// Nothing changed: the old password still works.
+		e.logIn(e.browser(t), "ana@example.org", secret)
+		// And with the right token, the change goes through.
+		p = b.post("/account/password", url.Values{"csrf_token": {good}, "current_password": {password}, "new_password": {"a brand new passphrase"}, "confirm_password": {"a brand new passphrase"}})
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("good token: status %d\n%s", p.status, p.body)
+		}
+	})
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, sqltest.SQLite(t))
 	p := e.browser(t).get("/login")
 	csp := p.header.Get("Content-Security-Policy")
 	for _, want := range []string{"default-src 'none'", "script-src 'self'", "frame-ancestors 'none'"} {
@@ -269,7 +280,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestSecureCookiesBehindTLS(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, sqltest.SQLite(t))
 	tls := httptest.NewTLSServer(e.srv.Config.Handler)
 	defer tls.Close()
 	resp, err := tls.Client().Get(tls.URL + "/login")
@@ -288,7 +299,7 @@ func TestSecureCookiesBehindTLS(t *testing.T) {
 }
 
 func TestSignUpErrors(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, sqltest.SQLite(t))
 	b := e.browser(t)
 	for _, tc := range []struct{ name, email, pw, want string }{
 		{"ErrShortPassword", "a@example.org", "short", "at least 12 characters"},
@@ -305,22 +316,23 @@ func TestSignUpErrors(t *testing.T) {
 }
 
 func TestLoginSameAnswerForUnknownEmail(t *testing.T) {
-	e := newEnv(t)
-	e.signUp(e.browser(t), "ana@example.org")
-	answer := func(email string) (int, string) {
-		b := e.browser(t)
-		p := b.post("/login", url.Values{"csrf_token": {b.form("/login")}, "email": {email}, "password": {"wrong password here"}})
-		msg := regexp.MustCompile(`class="error" role="alert">([^<]*)<`).FindStringSubmatch(p.body)
-		if msg == nil {
-			t.Fatalf("no error shown: %d\n%s", p.status, p.body)
+	onEveryStore(t, func(t *testing.T, e *env) {
+		e.signUp(e.browser(t), "ana@example.org")
+		answer := func(email string) (int, string) {
+			b := e.browser(t)
+			p := b.post("/login", url.Values{"csrf_token": {b.form("/login")}, "email": {email}, "password": {"wrong password here"}})
+			msg := regexp.MustCompile(`class="error" role="alert">([^<]*)<`).FindStringSubmatch(p.body)
+			if msg == nil {
+				t.Fatalf("no error shown: %d\n%s", p.status, p.body)
+			}
+			return p.status, msg[1]
 		}
-		return p.status, msg[1]
-	}
-	ks, km := answer("ana@example.org")
-	us, um := answer("nobody@example.org")
-	if ks != us || km != um || ks != http.StatusUnauthorized {
-		t.Fatalf("known: %d %q; unknown: %d %q", ks, km, us, um)
-	}
+		ks, km := answer("ana@example.org")
+		us, um := answer("nobody@example.org")
+		if ks != us || km != um || ks != http.StatusUnauthorized {
+			t.Fatalf("known: %d %q; unknown: %d %q", ks, km, us, um)
+		}
+	})
 }
 
 // apiCall sends an API request with a bearer token, or with the browser's
@@ -345,73 +357,75 @@ func (b *browser) apiCall(method, path, token, body string) (int, map[string]any
 }
 
 func TestAPITokensAndScopes(t *testing.T) {
-	e := newEnv(t)
-	b := e.browser(t)
-	e.signUp(b, "ana@example.org")
-	status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"reader","scopes":["account:read"]}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create token: %d %v", status, out)
-	}
-	token := out["token"].(string)
-	anon := e.browser(t)
-	if status, out := anon.apiCall("GET", "/api/v1/me", token, ""); status != 200 || out["email"] != "ana@example.org" {
-		t.Fatalf("me with token: %d %v", status, out)
-	}
-	// Read scope only: no revoking, no minting.
-	if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
-		t.Fatalf("write with read token: %d", status)
-	}
-	if status, _ := anon.apiCall("POST", "/api/v1/tokens", token, `{"name":"x","scopes":["account:read"]}`); status != http.StatusForbidden {
-		t.Fatalf("token minted a token: %d", status)
-	}
-	if status, out := anon.apiCall("GET", "/api/v1/me", "hrt_nonsense", ""); status != 401 || out["error"] == nil {
-		t.Fatalf("bad token: %d %v", status, out)
-	}
-	if status, _ := anon.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
-		t.Fatalf("anonymous: %d", status)
-	}
-	// Cookie-authenticated API writes need the CSRF header.
-	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"y","scopes":["account:read"]}`))
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("cookie API write without CSRF header: %d", resp.StatusCode)
-	}
-	if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"z","scopes":["everything"]}`); status != 400 {
-		t.Fatalf("bad scope: %d %v", status, out)
-	}
-	if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":`); status != 400 {
-		t.Fatalf("bad JSON: %d %v", status, out)
-	}
+	onEveryStore(t, func(t *testing.T, e *env) {
+		b := e.browser(t)
+		e.signUp(b, "ana@example.org")
+		status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"reader","scopes":["account:read"]}`)
+		if status != http.StatusCreated {
+			t.Fatalf("create token: %d %v", status, out)
+		}
+		token := out["token"].(string)
+		anon := e.browser(t)
+		if status, out := anon.apiCall("GET", "/api/v1/me", token, ""); status != 200 || out["email"] != "ana@example.org" {
+			t.Fatalf("me with token: %d %v", status, out)
+		}
+		// Read scope only: no revoking, no minting.
+		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
+			t.Fatalf("write with read token: %d", status)
+		}
+		if status, _ := anon.apiCall("POST", "/api/v1/tokens", token, `{"name":"x","scopes":["account:read"]}`); status != http.StatusForbidden {
+			t.Fatalf("token minted a token: %d", status)
+		}
+		if status, out := anon.apiCall("GET", "/api/v1/me", "hrt_nonsense", ""); status != 401 || out["error"] == nil {
+			t.Fatalf("bad token: %d %v", status, out)
+		}
+		if status, _ := anon.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
+			t.Fatalf("anonymous: %d", status)
+		}
+		// Cookie-authenticated API writes need the CSRF header.
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"y","scopes":["account:read"]}`))
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("cookie API write without CSRF header: %d", resp.StatusCode)
+		}
+		if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"z","scopes":["everything"]}`); status != 400 {
+			t.Fatalf("bad scope: %d %v", status, out)
+		}
+		if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":`); status != 400 {
+			t.Fatalf("bad JSON: %d %v", status, out)
+		}
+	})
 }
 
 func TestAPISessionsAreYourOwn(t *testing.T) {
-	e := newEnv(t)
-	ana, bob := e.browser(t), e.browser(t)
-	e.signUp(ana, "ana@example.org")
-	e.signUp(bob, "bob@example.org")
-	_, out := ana.apiCall("GET", "/api/v1/sessions", "", "")
-	sessions := out["sessions"].([]any)
-	anaSession := sessions[0].(map[string]any)["id"].(string)
-	if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNotFound {
-		t.Fatalf("bob revoked ana's session: %d", status)
-	}
-	if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 200 {
-		t.Fatalf("ana signed out by bob: %d", status)
-	}
-	if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNoContent {
-		t.Fatalf("ana revoking her own: %d", status)
-	}
-	if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
-		t.Fatalf("revoked session still works: %d", status)
-	}
+	onEveryStore(t, func(t *testing.T, e *env) {
+		ana, bob := e.browser(t), e.browser(t)
+		e.signUp(ana, "ana@example.org")
+		e.signUp(bob, "bob@example.org")
+		_, out := ana.apiCall("GET", "/api/v1/sessions", "", "")
+		sessions := out["sessions"].([]any)
+		anaSession := sessions[0].(map[string]any)["id"].(string)
+		if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNotFound {
+			t.Fatalf("bob revoked ana's session: %d", status)
+		}
+		if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 200 {
+			t.Fatalf("ana signed out by bob: %d", status)
+		}
+		if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNoContent {
+			t.Fatalf("ana revoking her own: %d", status)
+		}
+		if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
+			t.Fatalf("revoked session still works: %d", status)
+		}
+	})
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, sqltest.SQLite(t))
 	b := e.browser(t)
 	status, out := b.apiCall("GET", "/healthz", "", "")
 	if status != 200 || out["version"] != "test" || out["store"] != "sqlite" {

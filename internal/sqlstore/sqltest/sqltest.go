@@ -1,0 +1,75 @@
+// Package sqltest gives tests fresh databases: a SQLite file in a temp
+// directory always, and a new PostgreSQL database when HEARTH_TEST_POSTGRES
+// names a server (created for the test and dropped after it).
+package sqltest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for creating databases
+)
+
+// PostgresEnv names the variable that holds a PostgreSQL server URL, e.g.
+// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+const PostgresEnv = "HEARTH_TEST_POSTGRES"
+
+// ForEach runs body once per available store, with the URL of a fresh empty
+// database: "sqlite" always, "postgres" when PostgresEnv is set (skipped
+// otherwise, with a note saying how to enable it).
+func ForEach(t *testing.T, body func(t *testing.T, url string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { body(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { body(t, Postgres(t)) })
+}
+
+// SQLite returns the URL of a new SQLite file in a temp directory.
+func SQLite(t testing.TB) string {
+	return "sqlite:" + filepath.Join(t.TempDir(), "hearth.db")
+}
+
+// Postgres creates a database with a random name on the server named by
+// PostgresEnv, drops it when the test ends, and returns its URL. It skips
+// the test when the variable is unset.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	server := os.Getenv(PostgresEnv)
+	if server == "" {
+		t.Skipf("PostgreSQL not configured: set %s to a server URL to run this, e.g. "+
+			"%s='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable'", PostgresEnv, PostgresEnv)
+	}
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("%s must be a postgres:// URL, got %q (%v)", PostgresEnv, server, err)
+	}
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 8)
+	rand.Read(b)
+	name := "hearth_test_" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		defer admin.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
+}
