@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"hearth/internal/access"
 	"hearth/internal/identity"
 )
 
@@ -48,7 +55,7 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
 	t.Cleanup(cancel3)
 	return ctx
 }
@@ -158,4 +165,137 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 	if !strings.Contains(sessions, "This browser") {
 		t.Fatalf("session list:\n%s", sessions)
 	}
+}
+
+// TestBrowserAccessHistoryVerifies: a staff member reads a resident's
+// metadata under an approved grant; the resident's "who accessed my data"
+// page checks the checkpoint signature and the entry's inclusion proof in
+// the browser itself.
+func TestBrowserAccessHistoryVerifies(t *testing.T) {
+	ctx := newBrowser(t)
+	m := startMain(t, "")
+	bg := context.Background()
+	mk := func(email string, role identity.Role) (access.Actor, string) {
+		u, en, _, err := m.Identity.CreateUser(bg, email, role, "a long test passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return access.Actor{ID: u.ID, Role: role}, en.Secret
+	}
+	staff, _ := mk("staff@example.org", identity.RoleStaff)
+	admin, _ := mk("admin@example.org", identity.RoleAdmin)
+	_, anaSecret := mk("ana@example.org", identity.RoleResident)
+	g, err := m.Access.RequestGrant(bg, staff, "ana@example.org", "ticket 42: cannot sign in", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Access.DecideGrant(bg, admin, g.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Access.ReadAccountMetadata(bg, staff, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Log.AwaitCheckpoint(bg, 2); err != nil {
+		t.Fatal(err)
+	}
+	code, err := identity.TOTPCode(anaSecret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.EmulateViewport(360, 740),
+		chromedp.Navigate(m.URL()+"/login"),
+		chromedp.SendKeys(chromedp.ID("email"), "ana@example.org"),
+		chromedp.SendKeys(chromedp.ID("password"), "a long test passphrase"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.ID("verify")),
+		chromedp.SendKeys(chromedp.ID("code"), code),
+		chromedp.Click(chromedp.ID("verify")),
+		chromedp.WaitVisible(chromedp.ID("access-link")),
+		chromedp.Click(chromedp.ID("access-link")),
+		chromedp.WaitVisible(chromedp.CSS(".proof-status.verified")),
+		fitsWidth(t, "access history"),
+	)
+	if err != nil {
+		t.Fatalf("access history: %v", err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("checkpoint-status")))
+	if err != nil || !strings.Contains(status, "verifies") {
+		t.Fatalf("checkpoint status %q, %v", status, err)
+	}
+	entry, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".access-entry")))
+	if err != nil || !strings.Contains(entry, "inclusion proof checked") || !strings.Contains(entry, m.Access.Pseudonym(staff)) {
+		t.Fatalf("entry %q, %v", entry, err)
+	}
+}
+
+// TestBrowserAccessHistoryCatchesTampering serves the same page with one byte
+// of the entry changed: the browser must mark it failed.
+func TestBrowserAccessHistoryCatchesTampering(t *testing.T) {
+	ctx := newBrowser(t)
+	m := startMain(t, "")
+	bg := context.Background()
+	staff := access.Actor{Role: identity.RoleStaff}
+	u, _, _, err := m.Identity.CreateUser(bg, "staff@example.org", identity.RoleStaff, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff.ID = u.ID
+	a, _, _, err := m.Identity.CreateUser(bg, "admin@example.org", identity.RoleAdmin, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, _, _, err := m.Identity.CreateUser(bg, "ana@example.org", identity.RoleResident, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := m.Access.RequestGrant(bg, staff, "ana@example.org", "ticket 42: cannot sign in", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Access.DecideGrant(bg, access.Actor{ID: a.ID, Role: identity.RoleAdmin}, g.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Access.ReadAccountMetadata(bg, staff, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Log.AwaitCheckpoint(bg, 2); err != nil {
+		t.Fatal(err)
+	}
+	h, err := m.Access.History(bg, ana.ID)
+	if err != nil || len(h.Items) != 1 {
+		t.Fatalf("history %+v, %v", h.Items, err)
+	}
+	page := func(entry []byte) string {
+		return fmt.Sprintf(`<!doctype html><div id="history" data-checkpoint="%s" data-key="%s" data-commitment="%s" data-size="%d">
+<span id="checkpoint-status"></span>
+<ul><li class="access-entry" data-entry="%s" data-index="%d" data-proof="%s" data-in-checkpoint="true"><div class="proof-status"></div></li></ul></div>
+<script src="/static/access.js"></script>`,
+			base64.StdEncoding.EncodeToString(h.Checkpoint.Raw), m.Log.VerifierKey(), h.Commitment, h.Checkpoint.Size,
+			base64.StdEncoding.EncodeToString(entry), h.Items[0].LogIndex, joinB64(h.Items[0].Proof))
+	}
+	tampered := bytes.Replace(h.Items[0].Entry, []byte(`"purpose":"support"`), []byte(`"purpose":"sUpport"`), 1)
+	if bytes.Equal(tampered, h.Items[0].Entry) {
+		t.Fatal("nothing to tamper with")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/good", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, page(h.Items[0].Entry)) })
+	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, page(tampered)) })
+	mux.Handle("/static/", http.StripPrefix("/", http.FileServer(http.Dir("../../internal/web"))))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/good"), chromedp.WaitVisible(chromedp.CSS(".proof-status.verified"))); err != nil {
+		t.Fatalf("the untouched copy does not verify: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/bad"), chromedp.WaitVisible(chromedp.CSS(".proof-status.failed"))); err != nil {
+		t.Fatalf("the tampered entry was not caught: %v", err)
+	}
+}
+
+func joinB64(hashes [][]byte) string {
+	var parts []string
+	for _, h := range hashes {
+		parts = append(parts, base64.StdEncoding.EncodeToString(h))
+	}
+	return strings.Join(parts, ",")
 }

@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Data           string
 	HTTP           string
+	PublicURL      string
 	DB             string
 	SecretFile     string
 	SecureCookies  bool
@@ -53,6 +54,7 @@ var storeSettings = []setting{
 
 var serveSettings = []setting{
 	{name: "http", help: "HTTP listen address"},
+	{name: "public-url", help: "URL people reach this service at; its host name is the transparency log's origin"},
 	{name: "tls-cert", help: "TLS certificate file (serve HTTPS when set with --tls-key)"},
 	{name: "tls-key", help: "TLS private key file"},
 	{name: "secure-cookies", help: "mark cookies Secure even without TLS here (a TLS proxy is in front)"},
@@ -72,6 +74,8 @@ func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
 			fs.StringVar(&c.SecretFile, s.name, "", s.help)
 		case "http":
 			fs.StringVar(&c.HTTP, s.name, "127.0.0.1:8080", s.help)
+		case "public-url":
+			fs.StringVar(&c.PublicURL, s.name, "http://localhost:8080", s.help)
 		case "tls-cert":
 			fs.StringVar(&c.TLSCert, s.name, "", s.help)
 		case "tls-key":
@@ -144,6 +148,12 @@ func (c *Config) validate() error {
 		!strings.HasPrefix(c.DB, "sqlite:") && !strings.HasPrefix(c.DB, "file:") {
 		return usageError{fmt.Sprintf("--db %q: use postgres://… or sqlite:PATH", redactURL(c.DB))}
 	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+			return usageError{fmt.Sprintf("--public-url %q: use http(s)://host[:port]", c.PublicURL)}
+		}
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return usageError{"--tls-cert and --tls-key go together"}
 	}
@@ -162,6 +172,21 @@ func (c *Config) DatabaseURL() string {
 	}
 	return "sqlite:" + filepath.Join(c.Data, "hearth.db")
 }
+
+// LogOrigin is the transparency log's origin: the public URL's host name.
+func (c *Config) LogOrigin() string {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || u.Hostname() == "" {
+		return "localhost"
+	}
+	return u.Hostname()
+}
+
+// LogDir is where the transparency log's public files live.
+func (c *Config) LogDir() string { return filepath.Join(c.Data, "log") }
+
+// LogKeyPath is the log's private signing key, outside the public directory.
+func (c *Config) LogKeyPath() string { return filepath.Join(c.Data, "log.key") }
 
 // SecretPath is where the server secret lives.
 func (c *Config) SecretPath() string {

@@ -30,6 +30,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the Hearth service", runServe},
 		{"admin", "operator tasks (create users)", runAdmin},
+		{"log", "the transparency log: print its key, verify a log", runLog},
 		{"version", "print the version", runVersion},
 	}
 }

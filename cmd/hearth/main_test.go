@@ -11,10 +11,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"k8s.io/klog/v2"
+
+	"hearth/internal/access"
 	"hearth/internal/identity"
 	"hearth/internal/sqlstore/sqltest"
 )
+
+// TestMain keeps the log library's info lines (one per new log directory)
+// out of the test output; warnings and errors still show.
+func TestMain(m *testing.M) {
+	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	os.Exit(m.Run())
+}
 
 // startMain runs the real service on port 0 in a temp data directory.
 func startMain(t *testing.T, db string) *Main {
@@ -64,7 +75,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"admin", "--help"}, {"admin", "create-user", "--help"}, {"version", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"admin", "--help"}, {"admin", "create-user", "--help"}, {"version", "--help"}, {"log", "--help"}, {"log", "key", "--help"}, {"log", "verify", "--help"}} {
 		code, out, errs := runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out+errs, "Usage: hearth") {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errs)
@@ -170,5 +181,62 @@ func TestServeAndAdminOnPostgres(t *testing.T) {
 	u, err := m.Identity.LogIn(context.Background(), "staff@example.org", "a long staff passphrase", identity.ClientInfo{})
 	if err != nil || u.Session.Stage != identity.StageSecondFactor {
 		t.Fatalf("the running server does not see the account made by admin: %v", err)
+	}
+}
+
+func TestLogKeyAndVerify(t *testing.T) {
+	m := startMain(t, "")
+	ctx := context.Background()
+	// Three entries: a grant request, its approval and a read.
+	var actors []access.Actor
+	for _, p := range []struct {
+		email string
+		role  identity.Role
+	}{{"staff@example.org", identity.RoleStaff}, {"admin@example.org", identity.RoleAdmin}, {"ana@example.org", identity.RoleResident}} {
+		u, _, _, err := m.Identity.CreateUser(ctx, p.email, p.role, "a long test passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		actors = append(actors, access.Actor{ID: u.ID, Role: p.role})
+	}
+	g, err := m.Access.RequestGrant(ctx, actors[0], "ana@example.org", "ticket 42: cannot sign in", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Access.DecideGrant(ctx, actors[1], g.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Access.ReadAccountMetadata(ctx, actors[0], g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Log.AwaitCheckpoint(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+
+	code, key, errs := runCLI(t, "", "log", "key", "--data", m.Config.Data)
+	key = strings.TrimSpace(key)
+	if code != 0 || key != m.Log.VerifierKey() {
+		t.Fatalf("log key: exit %d %q %s", code, key, errs)
+	}
+	state := filepath.Join(t.TempDir(), "state.json")
+	code, out, errs := runCLI(t, "", "log", "verify", "--url", m.URL()+"/log/", "--key", key, "--state", state, "--entry", "2")
+	if code != 0 || !strings.Contains(out, "entry 2 is included") || !strings.Contains(out, `"type":"access.read"`) {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "", "log", "verify", "--url", m.URL()+"/log", "--state", state)
+	if code != 0 || !strings.Contains(out, "consistent with the 3 entries seen before") {
+		t.Fatalf("verify with state: exit %d\n%s%s", code, out, errs)
+	}
+	other, _, _ := strings.Cut(key, "+")
+	wrongKey := "other.example+" + strings.TrimPrefix(key, other+"+")
+	code, out, errs = runCLI(t, "", "log", "verify", "--url", m.URL()+"/log/", "--key", wrongKey)
+	if code != 1 || strings.Count(strings.TrimSpace(errs), "\n") != 0 || errs == "" {
+		t.Fatalf("wrong key: exit %d, stderr %q (want one line)\n%s", code, errs, out)
+	}
+	if code, _, errs := runCLI(t, "", "log", "verify", "--url", m.URL()+"/log/", "--entry", "99"); code != 1 || errs == "" {
+		t.Fatalf("entry beyond the tree: exit %d %q", code, errs)
+	}
+	if code, _, _ := runCLI(t, "", "log", "verify"); code != 2 {
+		t.Fatalf("missing --url: exit %d", code)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+
+	"k8s.io/klog/v2"
 )
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -49,12 +51,15 @@ Flags:`)
 	}
 
 	log := newLogger(stderr, cfg.LogLevel)
+	// The log library reports through klog, a process-wide logger: route it
+	// into ours once, here, where the process is set up.
+	klog.SetSlogLogger(log.With("component", "tessera"))
 	m := NewMain(cfg, log)
 	if err := m.Open(ctx); err != nil {
 		m.Close()
 		return err
 	}
-	log.Info("hearth is serving", "url", m.URL(), "store", m.DB.Kind(), "data", cfg.Data, "version", Version())
+	log.Info("hearth is serving", "url", m.URL(), "store", m.DB.Kind(), "data", cfg.Data, "log_origin", cfg.LogOrigin(), "version", Version())
 	fmt.Fprintf(stdout, "Hearth is running at %s — press Ctrl-C to stop.\n", m.URL())
 	<-ctx.Done()
 	log.Info("shutting down")

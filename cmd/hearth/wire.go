@@ -22,9 +22,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"hearth/internal/access"
 	"hearth/internal/clock"
 	"hearth/internal/identity"
+	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
+	"hearth/internal/translog"
 	"hearth/internal/web"
 )
 
@@ -33,12 +36,15 @@ import (
 type Main struct {
 	Config Config
 	Clock  clock.Clock
-	Log    *slog.Logger
+	Logger *slog.Logger
 	// IdentityConfig tunes the identity rules; tests lower the argon2 cost.
 	IdentityConfig identity.Config
 
 	DB       *sqlstore.DB
 	Identity *identity.Service
+	Log      *translog.Log
+	Notices  *notice.Service
+	Access   *access.Service
 	Web      *web.Server
 	Registry *prometheus.Registry
 
@@ -50,7 +56,7 @@ type Main struct {
 
 // NewMain returns a Main with production defaults.
 func NewMain(cfg Config, log *slog.Logger) *Main {
-	return &Main{Config: cfg, Clock: clock.Real{}, Log: log, IdentityConfig: identity.DefaultConfig()}
+	return &Main{Config: cfg, Clock: clock.Real{}, Logger: log, IdentityConfig: identity.DefaultConfig()}
 }
 
 // openStore opens the data directory, the database and the identity service:
@@ -81,15 +87,27 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.Log, err = translog.Open(ctx, translog.Config{
+		Dir: m.Config.LogDir(), KeyFile: m.Config.LogKeyPath(), Origin: m.Config.LogOrigin(),
+	})
+	if err != nil {
+		return err
+	}
+	m.Notices = notice.NewService(sqlstore.NewNoticeStore(m.DB), m.Clock, rand.Reader)
+	gate := access.NewGate(m.Log, sqlstore.NewAccessStore(m.DB),
+		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
+	m.Access = access.NewService(gate, m.Identity, m.Notices)
+
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Web, err = web.New(web.Config{
 		Version:        Version(),
 		StoreKind:      string(m.DB.Kind()),
+		PublicURL:      strings.TrimSuffix(m.Config.PublicURL, "/"),
 		CSRFKey:        deriveKey(secret, "csrf"),
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
-	}, m.Identity, m.DB.Ping, m.Log, m.Registry)
+	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {
 		return err
 	}
@@ -103,7 +121,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	jobs, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -117,7 +135,7 @@ func (m *Main) Open(ctx context.Context) error {
 			err = m.server.Serve(m.listener)
 		}
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.Log.Error("http server stopped", "err", err)
+			m.Logger.Error("http server stopped", "err", err)
 		}
 	}()
 	go func() {
@@ -149,6 +167,11 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if m.Log != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.Log.Close(ctx))
+		cancel()
+	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
 	}
@@ -165,9 +188,9 @@ func (m *Main) purgeExpired(ctx context.Context) {
 			return
 		case <-t.C:
 			if sessions, throttles, err := m.Identity.PurgeExpired(ctx); err != nil {
-				m.Log.Error("purge expired sign-in state", "err", err)
+				m.Logger.Error("purge expired sign-in state", "err", err)
 			} else if sessions+throttles > 0 {
-				m.Log.Debug("purged expired sign-in state", "sessions", sessions, "throttles", throttles)
+				m.Logger.Debug("purged expired sign-in state", "sessions", sessions, "throttles", throttles)
 			}
 		}
 	}

@@ -15,10 +15,11 @@ type Scope string
 const (
 	ScopeAccountRead  Scope = "account:read"  // read one's account and sessions
 	ScopeAccountWrite Scope = "account:write" // revoke sessions and tokens
+	ScopeGrants       Scope = "grants"        // staff and admins: request, decide and use access grants
 )
 
 // Scopes lists every scope.
-var Scopes = []Scope{ScopeAccountRead, ScopeAccountWrite}
+var Scopes = []Scope{ScopeAccountRead, ScopeAccountWrite, ScopeGrants}
 
 // Valid reports whether s is a known scope.
 func (s Scope) Valid() bool {

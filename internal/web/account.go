@@ -23,7 +23,16 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderAccount(w, r, a, http.StatusOK, map[string]any{"Notice": notices[r.URL.Query().Get("done")]})
+	if err := s.renderAccount(w, r, a, http.StatusOK, map[string]any{"Notice": notices[r.URL.Query().Get("done")]}); err != nil {
+		return err
+	}
+	// Shown now, so no longer new.
+	if a.session != nil {
+		if err := s.notices.MarkRead(r.Context(), a.user.ID); err != nil {
+			s.logError(r, err)
+		}
+	}
+	return nil
 }
 
 func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
@@ -48,6 +57,12 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, a *auth, 
 	data["Scopes"] = identity.Scopes
 	data["CodesLeft"] = left
 	data["CanDisable"] = !a.user.Role.RequiresSecondFactor()
+	data["CanGrant"] = a.user.Role == identity.RoleStaff || a.user.Role == identity.RoleAdmin
+	notices, err := s.notices.List(ctx, a.user.ID)
+	if err != nil {
+		return err
+	}
+	data["Notices"] = notices
 	s.render(w, r, status, "account", data)
 	return nil
 }

@@ -51,7 +51,7 @@ func (s *Server) page(h handlerFunc) http.Handler {
 // are not the operator's concern.
 func (s *Server) logError(r *http.Request, err error) {
 	if apperr.HTTPStatus(err) >= 500 {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	status, code := "ok", http.StatusOK
 	if err := s.health(r.Context()); err != nil {
-		s.log.Error("health check failed", "err", err)
+		s.logger.Error("health check failed", "err", err)
 		status, code = "unavailable", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]string{"status": status, "version": s.cfg.Version, "store": s.cfg.StoreKind})

@@ -76,7 +76,7 @@ func parsePages() (map[string]*template.Template, error) {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
 	t, ok := s.pages[name]
 	if !ok {
-		s.log.Error("no such template", "name", name)
+		s.logger.Error("no such template", "name", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -89,7 +89,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		s.log.Error("render", "template", name, "err", err)
+		s.logger.Error("render", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

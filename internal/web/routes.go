@@ -38,6 +38,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /account/tokens", page(s.handleCreateToken))
 	mux.Handle("POST /account/tokens/{id}/revoke", page(s.handleRevokeToken))
 
+	mux.Handle("GET /access", page(s.handleAccessHistory))
+	mux.Handle("GET /grants", page(s.handleGrants))
+	mux.Handle("POST /grants", page(s.handleRequestGrant))
+	mux.Handle("POST /grants/{id}/decide", page(s.handleDecideGrant))
+	mux.Handle("GET /grants/{id}/account", page(s.handleGrantAccount))
+
+	// The public transparency log.
+	mux.Handle("GET /log/{path...}", s.plain(s.handleLog))
+
 	// JSON API.
 	mux.Handle("GET /api/v1/me", api(s.apiMe))
 	mux.Handle("GET /api/v1/sessions", api(s.apiListSessions))
@@ -45,6 +54,12 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/v1/tokens", api(s.apiListTokens))
 	mux.Handle("POST /api/v1/tokens", api(s.apiCreateToken))
 	mux.Handle("DELETE /api/v1/tokens/{id}", api(s.apiRevokeToken))
+	mux.Handle("GET /api/v1/access", api(s.apiAccessHistory))
+	mux.Handle("GET /api/v1/grants", api(s.apiListGrants))
+	mux.Handle("POST /api/v1/grants", api(s.apiRequestGrant))
+	mux.Handle("POST /api/v1/grants/{id}/approve", api(s.apiDecideGrant(true)))
+	mux.Handle("POST /api/v1/grants/{id}/deny", api(s.apiDecideGrant(false)))
+	mux.Handle("GET /api/v1/grants/{id}/account", api(s.apiGrantAccount))
 	mux.Handle("/api/", s.api(s.apiNotFound))
 	return mux
 }

@@ -13,7 +13,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"hearth/internal/access"
 	"hearth/internal/identity"
+	"hearth/internal/notice"
 )
 
 //go:embed templates static
@@ -23,6 +25,8 @@ var assets embed.FS
 type Config struct {
 	Version   string
 	StoreKind string
+	// PublicURL is where people reach this service, e.g. https://hearth.example.org.
+	PublicURL string
 	// CSRFKey signs anti-forgery tokens; at least 32 random bytes, stable
 	// across restarts and shared by every node.
 	CSRFKey []byte
@@ -34,12 +38,31 @@ type Config struct {
 	TrustForwarded bool
 }
 
+// PublicLog is the transparency log as the web serves it.
+type PublicLog interface {
+	// ReadResource returns a public log resource and whether it is immutable.
+	ReadResource(ctx context.Context, path string) ([]byte, bool, error)
+	// VerifierKey returns the checkpoint verifier key.
+	VerifierKey() string
+}
+
+// Services are the domain services the web adapter carries requests to.
+type Services struct {
+	Identity *identity.Service
+	Access   *access.Service
+	Notices  *notice.Service
+	Log      PublicLog
+}
+
 // Server serves Hearth over HTTP.
 type Server struct {
 	cfg      Config
 	identity *identity.Service
+	access   *access.Service
+	notices  *notice.Service
+	log      PublicLog
 	health   func(context.Context) error
-	log      *slog.Logger
+	logger   *slog.Logger
 	pages    map[string]*template.Template
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
@@ -48,12 +71,15 @@ type Server struct {
 
 // New returns a Server. health reports whether the store answers; registry
 // receives the HTTP metrics and is served at /metrics.
-func New(cfg Config, ids *identity.Service, health func(context.Context) error, log *slog.Logger, registry *prometheus.Registry) (*Server, error) {
+func New(cfg Config, svc Services, health func(context.Context) error, logger *slog.Logger, registry *prometheus.Registry) (*Server, error) {
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, identity: ids, health: health, log: log, pages: pages, registry: registry}
+	s := &Server{
+		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log,
+		health: health, logger: logger, pages: pages, registry: registry,
+	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hearth_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"route", "code"})

@@ -9,19 +9,32 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/klog/v2"
 
+	"hearth/internal/access"
 	"hearth/internal/clock"
 	"hearth/internal/identity"
+	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
+	"hearth/internal/translog"
 	"hearth/internal/web"
 )
+
+// TestMain keeps the log library's info lines (one per new log directory)
+// out of the test output; warnings and errors still show.
+func TestMain(m *testing.M) {
+	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	os.Exit(m.Run())
+}
 
 // onEveryStore runs body against a server on each available store, so the
 // web behaves the same on SQLite and PostgreSQL.
@@ -33,6 +46,7 @@ type env struct {
 	srv   *httptest.Server
 	clock *clock.Fake
 	ids   *identity.Service
+	log   *translog.Log
 }
 
 // newEnv serves the web adapter over the real identity service on a fresh
@@ -52,14 +66,23 @@ func newEnv(t testing.TB, dbURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		ids, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	dir := t.TempDir()
+	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lg.Close(context.Background()) })
+	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
+	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
+	acc := access.NewService(gate, ids, notices)
+	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
+		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, clock: clk, ids: ids}
+	return &env{srv: srv, clock: clk, ids: ids, log: lg}
 }
 
 // browser is a client with a cookie jar that does not follow redirects, so

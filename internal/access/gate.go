@@ -1,0 +1,119 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"io"
+	"strings"
+	"time"
+
+	"hearth/internal/apperr"
+	"hearth/internal/clock"
+	"hearth/internal/translog"
+)
+
+// Request describes one read of someone's data by someone else.
+type Request struct {
+	Actor      Actor
+	Subject    Subject
+	Object     ObjectKind
+	Purpose    Purpose
+	LegalBasis LegalBasis
+	Grant      GrantID // the grant the read is made under, if any
+}
+
+func (r Request) validate() error {
+	const op = "access.Request"
+	switch {
+	case r.Actor.ID == "" || !r.Actor.Role.Valid():
+		return apperr.E(op, apperr.Invalid, "A gated read needs an actor with a role.")
+	case !strings.Contains(string(r.Subject), ":"):
+		return apperr.E(op, apperr.Invalid, "A gated read needs a subject.")
+	case r.Object == "" || r.Purpose == "" || r.LegalBasis == "":
+		return apperr.E(op, apperr.Invalid, "A gated read needs an object, a purpose and a legal basis.")
+	}
+	return nil
+}
+
+// Gate records reads of personal data in the transparency log before they
+// happen. It is the only way anyone but the owner reads personal data.
+type Gate struct {
+	log   Log
+	store Store
+	names *Pseudonyms
+	clock clock.Clock
+	rand  io.Reader
+}
+
+// NewGate returns a Gate.
+func NewGate(log Log, store Store, names *Pseudonyms, clk clock.Clock, rnd io.Reader) *Gate {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return &Gate{log: log, store: store, names: names, clock: clk, rand: rnd}
+}
+
+// Record appends the read to the log, durably, then keeps it for the
+// subject's history. An error means the read must not happen: Invalid for an
+// incomplete request, Unavailable when the log cannot be written.
+func (g *Gate) Record(ctx context.Context, r Request) (*Event, error) {
+	const op = "access.Gate.Record"
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	ev := &Event{
+		Subject: r.Subject, Actor: g.names.Actor(r.Actor), ActorRole: r.Actor.Role,
+		Object: r.Object, Purpose: r.Purpose, LegalBasis: r.LegalBasis, Grant: r.Grant,
+		Time: g.clock.Now(),
+	}
+	body := map[string]any{
+		"actor": ev.Actor, "actor_role": string(ev.ActorRole), "subject": g.names.Commitment(r.Subject),
+		"object": string(r.Object), "purpose": string(r.Purpose), "legal_basis": string(r.LegalBasis),
+	}
+	if r.Grant != "" {
+		body["grant"] = string(r.Grant)
+	}
+	actx, cancel := context.WithTimeout(ctx, appendTimeout)
+	defer cancel()
+	idx, err := g.log.Append(actx, translog.Entry{Type: EntryRead, Time: ev.Time, Body: body})
+	if err != nil {
+		return nil, &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "The transparency log cannot be written, so the data cannot be read.", Err: err}
+	}
+	ev.LogIndex = idx
+	if ev.ID, err = newID(g.rand, "ae"); err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	if err := g.store.CreateEvent(ctx, ev); err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	return ev, nil
+}
+
+// appendTimeout bounds how long a read waits for the log: a read that
+// cannot be logged in this time does not happen.
+const appendTimeout = 10 * time.Second
+
+// Read runs fetch only after the read has been recorded in the log; if the
+// log cannot be written, it returns the error and no data.
+func Read[T any](ctx context.Context, g *Gate, r Request, fetch func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if _, err := g.Record(ctx, r); err != nil {
+		return zero, err
+	}
+	v, err := fetch(ctx)
+	if err != nil {
+		return zero, apperr.Wrap("access.Read", err)
+	}
+	return v, nil
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func newID(rnd io.Reader, prefix string) (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(rnd, b); err != nil {
+		return "", err
+	}
+	return prefix + "_" + idEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,94 @@
+package notice
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"hearth/internal/apperr"
+	"hearth/internal/clock"
+	"hearth/internal/identity"
+)
+
+// ID identifies a notice.
+type ID string
+
+// Kind says what a notice is about.
+type Kind string
+
+// Kinds of notice.
+const (
+	KindAccessGrant Kind = "access_grant" // staff were granted access to your data
+)
+
+// Notice is one message to one person.
+type Notice struct {
+	ID        ID
+	UserID    identity.UserID
+	Kind      Kind
+	Text      string
+	CreatedAt time.Time
+	ReadAt    time.Time // zero while unread
+}
+
+// Store persists notices. Methods return apperr codes: NotFound where
+// stated, Internal otherwise.
+type Store interface {
+	// CreateNotice inserts n. NotFound if the user does not exist.
+	CreateNotice(ctx context.Context, n *Notice) error
+	// ListNotices returns the user's notices, newest first, at most limit.
+	ListNotices(ctx context.Context, user identity.UserID, limit int) ([]*Notice, error)
+	// MarkNoticesRead marks all the user's unread notices read at t.
+	MarkNoticesRead(ctx context.Context, user identity.UserID, t time.Time) error
+}
+
+// Service creates and lists notices.
+type Service struct {
+	store Store
+	clock clock.Clock
+	rand  io.Reader
+}
+
+// NewService returns a Service; rnd is the source of ids (crypto/rand when nil).
+func NewService(store Store, clk clock.Clock, rnd io.Reader) *Service {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return &Service{store: store, clock: clk, rand: rnd}
+}
+
+// MaxTextLength bounds a notice's text, in characters.
+const MaxTextLength = 2000
+
+// Notify tells user something. Invalid for empty or overlong text.
+func (s *Service) Notify(ctx context.Context, user identity.UserID, kind Kind, text string) error {
+	const op = "notice.Notify"
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > MaxTextLength {
+		return apperr.E(op, apperr.Invalid, "A notice needs a text of 1 to 2000 characters.")
+	}
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return apperr.Wrap(op, err)
+	}
+	n := &Notice{
+		ID:     ID("n_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))),
+		UserID: user, Kind: kind, Text: text, CreatedAt: s.clock.Now(),
+	}
+	return apperr.Wrap(op, s.store.CreateNotice(ctx, n))
+}
+
+// List returns the user's latest notices, newest first.
+func (s *Service) List(ctx context.Context, user identity.UserID) ([]*Notice, error) {
+	list, err := s.store.ListNotices(ctx, user, 50)
+	return list, apperr.Wrap("notice.List", err)
+}
+
+// MarkRead marks all the user's notices read.
+func (s *Service) MarkRead(ctx context.Context, user identity.UserID) error {
+	return apperr.Wrap("notice.MarkRead", s.store.MarkNoticesRead(ctx, user, s.clock.Now()))
+}
