@@ -37,6 +37,7 @@ type fixture struct {
 	notices *notice.Service
 	clock   *clock.Fake
 	names   *access.Pseudonyms
+	logDir  string
 
 	staff, staff2, admin, ana access.Actor
 }
@@ -67,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
 	names := access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32)))
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), names, clk, nil)
-	f := &fixture{svc: access.NewService(gate, ids, notices), gate: gate, log: lg, ids: ids, notices: notices, clock: clk, names: names}
+	f := &fixture{svc: access.NewService(gate, ids, notices), gate: gate, log: lg, ids: ids, notices: notices, clock: clk, names: names, logDir: filepath.Join(dir, "log")}
 	mk := func(email string, role identity.Role) access.Actor {
 		u, _, _, err := ids.CreateUser(ctx, email, role, password)
 		if err != nil {
@@ -175,6 +176,39 @@ func TestGateLogUnwritable(t *testing.T) {
 	sum, err := f.svc.ReadAccountMetadata(ctx, f.staff, g.ID)
 	if err == nil || sum.Email != "" {
 		t.Fatalf("metadata returned with the log unwritable: %+v, %v", sum, err)
+	}
+}
+
+// TestGateLogDirUnwritable: the log is open but its files cannot be written
+// (its tile directory is replaced by a regular file, which stops root too):
+// the read under an approved grant fails and returns nothing.
+func TestGateLogDirUnwritable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	g := f.approvedGrant(t)
+	tiles := filepath.Join(f.logDir, "tile")
+	if err := os.Rename(tiles, tiles+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tiles, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := f.svc.ReadAccountMetadata(ctx, f.staff, g.ID)
+	if err == nil || sum.Email != "" || sum.ID != "" {
+		t.Fatalf("metadata returned with the log unwritable: %+v, %v", sum, err)
+	}
+	wantCode(t, err, apperr.Unavailable)
+	h, err := f.svc.History(ctx, f.ana.ID)
+	if err != nil || len(h.Items) != 0 {
+		t.Fatalf("a read that did not happen is in the history: %+v, %v", h.Items, err)
+	}
+	// Repaired, the log takes reads again.
+	os.Remove(tiles)
+	if err := os.Rename(tiles+".away", tiles); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := f.svc.ReadAccountMetadata(ctx, f.staff, g.ID); err != nil || sum.Email != "ana@example.org" {
+		t.Fatalf("after repair: %+v, %v", sum, err)
 	}
 }
 
