@@ -25,19 +25,9 @@ Run 'hearth admin <task> --help' for a task's flags.`)
 }
 
 func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		adminUsage(stderr)
-		return usageError{"missing task"}
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		adminUsage(stdout)
-		return nil
-	case "create-user":
-		return runCreateUser(ctx, args[1:], stdin, stdout, stderr)
-	}
-	adminUsage(stderr)
-	return usageError{fmt.Sprintf("unknown task %q", args[0])}
+	return runTasks(ctx, adminUsage, map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
+		"create-user": runCreateUser,
+	}, args, stdin, stdout, stderr)
 }
 
 func runCreateUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -26,24 +26,13 @@ Run 'hearth log <task> --help' for a task's flags.`)
 }
 
 func runLog(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		logUsage(stderr)
-		return usageError{"missing task"}
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		logUsage(stdout)
-		return nil
-	case "key":
-		return runLogKey(args[1:], stdout, stderr)
-	case "verify":
-		return runLogVerify(ctx, args[1:], stdout, stderr)
-	}
-	logUsage(stderr)
-	return usageError{fmt.Sprintf("unknown task %q", args[0])}
+	return runTasks(ctx, logUsage, map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error{
+		"key":    runLogKey,
+		"verify": runLogVerify,
+	}, args, stdin, stdout, stderr)
 }
 
-func runLogKey(args []string, stdout, stderr io.Writer) error {
+func runLogKey(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hearth log key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg Config
@@ -70,7 +59,7 @@ func runLogKey(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runLogVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runLogVerify(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hearth log verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	url := fs.String("url", "", "base URL of the log, e.g. https://hearth.example.org/log/ (required)")

@@ -79,3 +79,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// runTasks runs the task named by args[0] of a command that groups tasks
+// (hearth admin, hearth log), printing usage for help or a mistake.
+func runTasks(ctx context.Context, usage func(io.Writer), tasks map[string]func(context.Context, []string, io.Reader, io.Writer, io.Writer) error,
+	args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return usageError{"missing task"}
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return nil
+	}
+	if task, ok := tasks[args[0]]; ok {
+		return task(ctx, args[1:], stdin, stdout, stderr)
+	}
+	usage(stderr)
+	return usageError{fmt.Sprintf("unknown task %q", args[0])}
+}

@@ -130,14 +130,23 @@ func (s *Server) requestGrant(r *http.Request, a *auth, email, reason, hours str
 	return s.access.RequestGrant(r.Context(), actorOf(a), email, reason, d)
 }
 
-func (s *Server) renderGrants(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+// grants lists the grants the actor may see, as pages and the API show them.
+func (s *Server) grants(r *http.Request, a *auth) ([]apiGrant, error) {
 	list, err := s.access.ListGrants(r.Context(), actorOf(a))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows := make([]apiGrant, 0, len(list))
 	for _, g := range list {
 		rows = append(rows, s.toAPIGrant(g))
+	}
+	return rows, nil
+}
+
+func (s *Server) renderGrants(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+	rows, err := s.grants(r, a)
+	if err != nil {
+		return err
 	}
 	data["Grants"] = rows
 	data["IsStaff"] = a.user.Role == identity.RoleStaff
@@ -209,15 +218,11 @@ func (s *Server) apiListGrants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.access.ListGrants(r.Context(), actorOf(a))
+	rows, err := s.grants(r, a)
 	if err != nil {
 		return err
 	}
-	out := make([]apiGrant, 0, len(list))
-	for _, g := range list {
-		out = append(out, s.toAPIGrant(g))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"grants": out})
+	writeJSON(w, http.StatusOK, map[string]any{"grants": rows})
 	return nil
 }
 

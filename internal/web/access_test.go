@@ -113,3 +113,60 @@ func TestPublicLogServed(t *testing.T) {
 		}
 	}
 }
+
+func TestGrantAPI(t *testing.T) {
+	e := newEnv(t, sqltest.SQLite(t))
+	ctx := context.Background()
+	staffB, adminB, ana := e.staffFlow(t)
+	token := func(b *browser, scopes string) string {
+		status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"script","scopes":[`+scopes+`]}`)
+		if status != http.StatusCreated {
+			t.Fatalf("token: %d %v", status, out)
+		}
+		return out["token"].(string)
+	}
+	staff, staffRead := token(staffB, `"grants"`), token(staffB, `"account:read"`)
+	admin := token(adminB, `"grants"`)
+	anon := e.browser(t)
+
+	if status, _ := anon.apiCall("POST", "/api/v1/grants", staffRead, `{"email":"ana@example.org","reason":"ticket 42: cannot sign in","hours":1}`); status != http.StatusForbidden {
+		t.Fatalf("token without the grants scope: %d", status)
+	}
+	if status, out := anon.apiCall("POST", "/api/v1/grants", staff, `{"email":"nobody@example.org","reason":"ticket 42: cannot sign in","hours":1}`); status != http.StatusNotFound {
+		t.Fatalf("unknown e-mail: %d %v", status, out)
+	}
+	status, out := anon.apiCall("POST", "/api/v1/grants", staff, `{"email":"ana@example.org","reason":"ticket 42: cannot sign in","hours":1}`)
+	if status != http.StatusCreated || out["status"] != "pending" || !strings.HasPrefix(out["staff"].(string), "S-") {
+		t.Fatalf("request: %d %v", status, out)
+	}
+	id := out["id"].(string)
+	if status, _ := anon.apiCall("GET", "/api/v1/grants/"+id+"/account", staff, ""); status != http.StatusForbidden {
+		t.Fatalf("read before approval: %d", status)
+	}
+	if status, _ := anon.apiCall("POST", "/api/v1/grants/"+id+"/approve", staff, ""); status != http.StatusForbidden {
+		t.Fatalf("staff approving: %d", status)
+	}
+	if status, out := anon.apiCall("POST", "/api/v1/grants/"+id+"/approve", admin, ""); status != 200 || out["status"] != "approved" {
+		t.Fatalf("approve: %d %v", status, out)
+	}
+	if status, _ := anon.apiCall("POST", "/api/v1/grants/"+id+"/deny", admin, ""); status != http.StatusConflict {
+		t.Fatalf("second decision: %d", status)
+	}
+	status, out = anon.apiCall("GET", "/api/v1/grants/"+id+"/account", staff, "")
+	if status != 200 || out["email"] != "ana@example.org" {
+		t.Fatalf("read under grant: %d %v", status, out)
+	}
+	if _, err := e.log.AwaitCheckpoint(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	status, out = ana.apiCall("GET", "/api/v1/access", "", "")
+	entries, _ := out["entries"].([]any)
+	if status != 200 || len(entries) != 1 || entries[0].(map[string]any)["names_you"] != true {
+		t.Fatalf("ana's access history: %d %v", status, out)
+	}
+	// The staff member's own history is empty: nobody read their data.
+	_, out = staffB.apiCall("GET", "/api/v1/access", "", "")
+	if entries, _ := out["entries"].([]any); len(entries) != 0 {
+		t.Fatalf("staff history: %v", out)
+	}
+}
