@@ -42,11 +42,8 @@ func runLogKey(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "Usage: hearth log key [--data DIR]\n\nPrints the verifier key of the log kept in the data directory.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if err := cfg.resolve(fs, storeSettings[:1], *configPath, os.Getenv); err != nil {
 		return err
@@ -79,11 +76,8 @@ this holds; otherwise prints one line saying what failed and exits 1.
 Flags:`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if *url == "" {
 		return usageError{"--url is required"}

@@ -99,3 +99,14 @@ func runTasks(ctx context.Context, usage func(io.Writer), tasks map[string]func(
 	usage(stderr)
 	return usageError{fmt.Sprintf("unknown task %q", args[0])}
 }
+
+// parseFlags parses a command's flags; commands take no positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

@@ -36,11 +36,8 @@ over the environment, which wins over the file.
 Flags:`)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
 	if err := cfg.resolve(fs, settings, *configPath, os.Getenv); err != nil {
 		return err

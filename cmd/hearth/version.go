@@ -28,7 +28,7 @@ func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs := flag.NewFlagSet("hearth version", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: hearth version\n\nPrints the version of this build.") }
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "hearth %s (%s %s/%s)\n", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
