@@ -165,6 +165,22 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 	if !strings.Contains(sessions, "This browser") {
 		t.Fatalf("session list:\n%s", sessions)
 	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/households"),
+		fitsWidth(t, "households"),
+		chromedp.SendKeys(chromedp.ID("hh-name"), "Rue des Lilas"),
+		chromedp.SendKeys(chromedp.ID("hh-lat"), "48.8566"),
+		chromedp.SendKeys(chromedp.ID("hh-lng"), "2.3522"),
+		chromedp.Click(chromedp.ID("create-household")),
+		chromedp.WaitVisible(chromedp.ID("household-facts")),
+		fitsWidth(t, "household"),
+		chromedp.Click(chromedp.ID("invite")),
+		chromedp.WaitVisible(chromedp.ID("invite-link")),
+		fitsWidth(t, "household invitation"),
+	)
+	if err != nil {
+		t.Fatalf("household: %v", err)
+	}
 }
 
 // TestBrowserAccessHistoryVerifies: a staff member reads a resident's

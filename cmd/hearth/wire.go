@@ -24,6 +24,7 @@ import (
 
 	"hearth/internal/access"
 	"hearth/internal/clock"
+	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
@@ -40,13 +41,14 @@ type Main struct {
 	// IdentityConfig tunes the identity rules; tests lower the argon2 cost.
 	IdentityConfig identity.Config
 
-	DB       *sqlstore.DB
-	Identity *identity.Service
-	Log      *translog.Log
-	Notices  *notice.Service
-	Access   *access.Service
-	Web      *web.Server
-	Registry *prometheus.Registry
+	DB         *sqlstore.DB
+	Identity   *identity.Service
+	Log        *translog.Log
+	Notices    *notice.Service
+	Access     *access.Service
+	Households *household.Service
+	Web        *web.Server
+	Registry   *prometheus.Registry
 
 	listener net.Listener
 	server   *http.Server
@@ -97,6 +99,7 @@ func (m *Main) Open(ctx context.Context) error {
 	gate := access.NewGate(m.Log, sqlstore.NewAccessStore(m.DB),
 		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
 	m.Access = access.NewService(gate, m.Identity, m.Notices)
+	m.Households = household.NewService(sqlstore.NewHouseholdStore(m.DB), m.Clock, rand.Reader)
 
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -107,7 +110,7 @@ func (m *Main) Open(ctx context.Context) error {
 		CSRFKey:        deriveKey(secret, "csrf"),
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
-	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log}, m.DB.Ping, m.Logger, m.Registry)
+	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {
 		return err
 	}

@@ -61,3 +61,19 @@ func (s *Service) Summary(ctx context.Context, id UserID) (Summary, error) {
 		Sessions: len(sessions), APITokens: len(tokens),
 	}, nil
 }
+
+// Emails returns the e-mail address of each account in ids that exists, for
+// showing a household's members to one another.
+func (s *Service) Emails(ctx context.Context, ids []UserID) (map[UserID]string, error) {
+	out := make(map[UserID]string, len(ids))
+	for _, id := range ids {
+		u, err := s.store.FindUserByID(ctx, id)
+		if apperr.Is(err, apperr.NotFound) {
+			continue
+		} else if err != nil {
+			return nil, apperr.Wrap("identity.Emails", err)
+		}
+		out[id] = u.Email
+	}
+	return out, nil
+}

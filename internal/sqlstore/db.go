@@ -129,7 +129,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The database URL is not valid.", Err: err}
 	}
-	if err := sdb.PingContext(ctx); err != nil {
+	if err := connect(ctx, sdb, kind); err != nil {
 		sdb.Close()
 		return nil, &apperr.Error{Op: op, Code: apperr.Unavailable, Err: err}
 	}
@@ -188,6 +188,25 @@ func sqliteDSN(path string) string {
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(FULL)" +
 		"&_txlock=immediate"
+}
+
+// connect opens the first connection. On SQLite, a process opening a new
+// file while another switches it to WAL gets SQLITE_BUSY at once: changing
+// the journal mode does not wait on the busy timeout. The switch takes
+// milliseconds, so retry for a few seconds.
+func connect(ctx context.Context, sdb *sql.DB, kind Kind) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := sdb.PingContext(ctx)
+		if err == nil || kind != SQLite || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // Kind returns the database's dialect.

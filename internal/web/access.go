@@ -68,7 +68,7 @@ func (s *Server) handleAccessHistory(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	s.render(w, r, http.StatusOK, "access", map[string]any{
-		"Title": "Who accessed my data", "History": v, "Key": s.log.VerifierKey(), "PublicURL": s.cfg.PublicURL,
+		"Title": "Who accessed my data", "History": v, "Key": s.log.VerifierKey(), "PublicURL": s.baseURL(r),
 		"CheckpointB64": base64.StdEncoding.EncodeToString([]byte(v.Checkpoint)),
 	})
 	return nil

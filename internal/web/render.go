@@ -50,8 +50,9 @@ var templateFuncs = template.FuncMap{
 	},
 }
 
-// parsePages parses every page with the layout, once, at start; a broken
-// template stops the server from starting rather than failing a request.
+// parsePages parses every page with the layout and the shared partials,
+// once, at start; a broken template stops the server from starting rather
+// than failing a request.
 func parsePages() (map[string]*template.Template, error) {
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -63,7 +64,7 @@ func parsePages() (map[string]*template.Template, error) {
 			continue
 		}
 		name := strings.TrimSuffix(path.Base(n), ".html")
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(assets, "templates/layout.html", n)
+		t, err := template.New(name).Funcs(templateFuncs).ParseFS(assets, "templates/layout.html", "templates/partials/*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}

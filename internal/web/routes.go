@@ -44,6 +44,16 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /grants/{id}/decide", page(s.handleDecideGrant))
 	mux.Handle("GET /grants/{id}/account", page(s.handleGrantAccount))
 
+	mux.Handle("GET /households", page(s.handleHouseholds))
+	mux.Handle("POST /households", page(s.handleCreateHousehold))
+	mux.Handle("GET /households/{id}", page(s.handleHousehold))
+	mux.Handle("POST /households/{id}/settings", page(s.handleHouseholdSettings))
+	mux.Handle("POST /households/{id}/invite", page(s.handleInvite))
+	mux.Handle("POST /households/{id}/leave", page(s.handleLeave))
+	mux.Handle("POST /households/{id}/members/{user}/remove", page(s.handleRemoveMember))
+	mux.Handle("GET /join/{token}", page(s.handleJoinForm))
+	mux.Handle("POST /join/{token}", page(s.handleJoin))
+
 	// The public transparency log.
 	mux.Handle("GET /log/{path...}", s.plain(s.handleLog))
 

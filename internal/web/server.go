@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hearth/internal/access"
+	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
 )
@@ -48,25 +49,27 @@ type PublicLog interface {
 
 // Services are the domain services the web adapter carries requests to.
 type Services struct {
-	Identity *identity.Service
-	Access   *access.Service
-	Notices  *notice.Service
-	Log      PublicLog
+	Identity   *identity.Service
+	Access     *access.Service
+	Notices    *notice.Service
+	Log        PublicLog
+	Households *household.Service
 }
 
 // Server serves Hearth over HTTP.
 type Server struct {
-	cfg      Config
-	identity *identity.Service
-	access   *access.Service
-	notices  *notice.Service
-	log      PublicLog
-	health   func(context.Context) error
-	logger   *slog.Logger
-	pages    map[string]*template.Template
-	registry *prometheus.Registry
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	cfg        Config
+	identity   *identity.Service
+	access     *access.Service
+	notices    *notice.Service
+	log        PublicLog
+	households *household.Service
+	health     func(context.Context) error
+	logger     *slog.Logger
+	pages      map[string]*template.Template
+	registry   *prometheus.Registry
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
 }
 
 // New returns a Server. health reports whether the store answers; registry
@@ -77,7 +80,7 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log,
+		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log, households: svc.Households,
 		health: health, logger: logger, pages: pages, registry: registry,
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -176,6 +179,19 @@ func (s *Server) clientInfo(r *http.Request) identity.ClientInfo {
 		addr = addr[:i]
 	}
 	return identity.ClientInfo{Addr: addr, UserAgent: r.UserAgent()}
+}
+
+// baseURL is where people reach the service: the configured public URL, or
+// else the address this request came to.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if s.secure(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 func (s *Server) secure(r *http.Request) bool {

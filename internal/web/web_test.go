@@ -21,6 +21,7 @@ import (
 
 	"hearth/internal/access"
 	"hearth/internal/clock"
+	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
@@ -76,7 +77,7 @@ func newEnv(t testing.TB, dbURL string) *env {
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
 	acc := access.NewService(gate, ids, notices)
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

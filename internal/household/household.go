@@ -1,0 +1,83 @@
+package household
+
+import (
+	"time"
+
+	"hearth/internal/identity"
+)
+
+// ID identifies a household.
+type ID string
+
+// MemberRole is a member's standing in a household.
+type MemberRole string
+
+// Member roles. The owner invites and removes members and changes settings.
+const (
+	RoleOwner  MemberRole = "owner"
+	RoleMember MemberRole = "member"
+)
+
+// Valid reports whether r is a known role.
+func (r MemberRole) Valid() bool { return r == RoleOwner || r == RoleMember }
+
+// RetentionDays are the media retention periods a household may choose.
+var RetentionDays = []int{7, 30, 60, 180}
+
+// Limits on what a household's settings may hold.
+const (
+	MaxNameLength    = 100 // characters
+	MaxAddressLength = 300 // characters
+	// InvitationLifetime is how long an invitation link works if unused.
+	InvitationLifetime = 7 * 24 * time.Hour
+)
+
+// Location is a point on Earth in degrees (WGS 84).
+type Location struct {
+	Lat float64
+	Lng float64
+}
+
+// Household is a home and the people who live in it.
+type Household struct {
+	ID            ID
+	Name          string
+	Address       string   // free text, as the owner typed it
+	Home          Location // precise; shown outside the household only coarsened
+	TimeZone      string   // IANA name, e.g. "Europe/Paris"
+	RetentionDays int      // one of RetentionDays
+	CreatedAt     time.Time
+}
+
+// Retention is how long the household keeps media.
+func (h *Household) Retention() time.Duration {
+	return time.Duration(h.RetentionDays) * 24 * time.Hour
+}
+
+// Member is a person's membership of a household.
+type Member struct {
+	Household ID
+	UserID    identity.UserID
+	Role      MemberRole
+	JoinedAt  time.Time
+}
+
+// Invitation is a link an owner hands to someone to let them join. Only the
+// SHA-256 of its token is kept, so a copy of the database cannot be used to
+// join a household.
+type Invitation struct {
+	TokenHash []byte
+	Household ID
+	CreatedBy identity.UserID
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedBy    identity.UserID // empty while unused
+	UsedAt    time.Time       // zero while unused
+}
+
+// HomeEntry is a household's precise home, for the in-process geo index.
+// It must never be shown or sent to anyone: see Service.HomesForIndex.
+type HomeEntry struct {
+	Household ID
+	Home      Location
+}
