@@ -22,6 +22,11 @@ type Config struct {
 	Data           string
 	HTTP           string
 	PublicURL      string
+	Blobs          string
+	MQTT           string
+	MQTTExternal   string
+	MQTTUser       string
+	MQTTPassword   string
 	DB             string
 	SecretFile     string
 	SecureCookies  bool
@@ -50,11 +55,16 @@ var storeSettings = []setting{
 	{name: "data", help: "data directory"},
 	{name: "db", help: "database URL: postgres://… for PostgreSQL; empty for SQLite in the data directory", secret: true},
 	{name: "secret-file", help: "file holding the server secret (default <data>/secret.key, created on first start)"},
+	{name: "blobs", help: "where encrypted media goes: file:///dir or s3://bucket?region=…&endpoint=… (default file://<data>/blobs)", secret: true},
 }
 
 var serveSettings = []setting{
 	{name: "http", help: "HTTP listen address"},
 	{name: "public-url", help: "URL people reach this service at; its host name is the transparency log's origin"},
+	{name: "mqtt", help: "embedded MQTT broker's listen address (devices learn it when they pair)"},
+	{name: "mqtt-external", help: "mqtt://host:port of an external broker to use instead of the embedded one"},
+	{name: "mqtt-user", help: "user name on the external broker"},
+	{name: "mqtt-password", help: "password on the external broker", secret: true},
 	{name: "tls-cert", help: "TLS certificate file (serve HTTPS when set with --tls-key)"},
 	{name: "tls-key", help: "TLS private key file"},
 	{name: "secure-cookies", help: "mark cookies Secure even without TLS here (a TLS proxy is in front)"},
@@ -70,12 +80,22 @@ func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
 			fs.StringVar(&c.Data, s.name, "./hearth-data", s.help)
 		case "db":
 			fs.StringVar(&c.DB, s.name, "", s.help)
+		case "blobs":
+			fs.StringVar(&c.Blobs, s.name, "", s.help)
 		case "secret-file":
 			fs.StringVar(&c.SecretFile, s.name, "", s.help)
 		case "http":
 			fs.StringVar(&c.HTTP, s.name, "127.0.0.1:8080", s.help)
 		case "public-url":
 			fs.StringVar(&c.PublicURL, s.name, "http://localhost:8080", s.help)
+		case "mqtt":
+			fs.StringVar(&c.MQTT, s.name, "127.0.0.1:1883", s.help)
+		case "mqtt-external":
+			fs.StringVar(&c.MQTTExternal, s.name, "", s.help)
+		case "mqtt-user":
+			fs.StringVar(&c.MQTTUser, s.name, "", s.help)
+		case "mqtt-password":
+			fs.StringVar(&c.MQTTPassword, s.name, "", s.help)
 		case "tls-cert":
 			fs.StringVar(&c.TLSCert, s.name, "", s.help)
 		case "tls-key":
@@ -154,6 +174,12 @@ func (c *Config) validate() error {
 			return usageError{fmt.Sprintf("--public-url %q: use http(s)://host[:port]", c.PublicURL)}
 		}
 	}
+	if c.MQTTExternal != "" {
+		u, err := url.Parse(c.MQTTExternal)
+		if err != nil || (u.Scheme != "mqtt" && u.Scheme != "tcp" && u.Scheme != "mqtts" && u.Scheme != "ssl") || u.Host == "" {
+			return usageError{fmt.Sprintf("--mqtt-external %q: use mqtt://host:port", redactURL(c.MQTTExternal))}
+		}
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return usageError{"--tls-cert and --tls-key go together"}
 	}
@@ -187,6 +213,18 @@ func (c *Config) LogDir() string { return filepath.Join(c.Data, "log") }
 
 // LogKeyPath is the log's private signing key, outside the public directory.
 func (c *Config) LogKeyPath() string { return filepath.Join(c.Data, "log.key") }
+
+// BlobsURL is where encrypted media goes.
+func (c *Config) BlobsURL() (string, error) {
+	if c.Blobs != "" {
+		return c.Blobs, nil
+	}
+	dir, err := filepath.Abs(filepath.Join(c.Data, "blobs"))
+	if err != nil {
+		return "", err
+	}
+	return "file://" + filepath.ToSlash(dir), nil
+}
 
 // SecretPath is where the server secret lives.
 func (c *Config) SecretPath() string {

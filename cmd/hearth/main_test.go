@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 // startMain runs the real service on port 0 in a temp data directory.
 func startMain(t *testing.T, db string) *Main {
 	t.Helper()
-	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", DB: db, LogLevel: "warn"}
+	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", DB: db, LogLevel: "warn"}
 	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	m.IdentityConfig.Argon2 = identity.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 	if err := m.Open(context.Background()); err != nil {

@@ -23,12 +23,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"hearth/internal/access"
+	"hearth/internal/blobstore"
 	"hearth/internal/clock"
+	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/mqttgw"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/translog"
+	"hearth/internal/vault"
 	"hearth/internal/web"
 )
 
@@ -47,6 +51,10 @@ type Main struct {
 	Notices    *notice.Service
 	Access     *access.Service
 	Households *household.Service
+	Devices    *device.Service
+	Gateway    *mqttgw.Gateway
+	Blobs      *blobstore.Store
+	Vault      *vault.Service
 	Web        *web.Server
 	Registry   *prometheus.Registry
 
@@ -100,17 +108,30 @@ func (m *Main) Open(ctx context.Context) error {
 		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
 	m.Access = access.NewService(gate, m.Identity, m.Notices)
 	m.Households = household.NewService(sqlstore.NewHouseholdStore(m.DB), m.Clock, rand.Reader)
+	m.Devices = device.NewService(sqlstore.NewDeviceStore(m.DB), m.Households, m.Clock, rand.Reader)
+	blobsURL, err := m.Config.BlobsURL()
+	if err != nil {
+		return err
+	}
+	if m.Blobs, err = blobstore.Open(ctx, blobsURL); err != nil {
+		return err
+	}
+	m.Vault = vault.NewService(sqlstore.NewVaultStore(m.DB), m.Blobs, m.Households, m.Clock, rand.Reader, vault.DefaultConfig())
 
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := m.startGateway(ctx); err != nil {
+		return err
+	}
 	m.Web, err = web.New(web.Config{
 		Version:        Version(),
 		StoreKind:      string(m.DB.Kind()),
 		PublicURL:      strings.TrimSuffix(m.Config.PublicURL, "/"),
+		MQTTURL:        m.mqttURL(),
 		CSRFKey:        deriveKey(secret, "csrf"),
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
-	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households}, m.DB.Ping, m.Logger, m.Registry)
+	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {
 		return err
 	}
@@ -148,6 +169,52 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
+// startGateway starts the device gateway: the embedded MQTT broker, or a
+// client of an external one. When the default port is taken (another broker
+// runs on this machine), the embedded broker takes a free port instead and
+// says so: devices learn the address when they pair.
+func (m *Main) startGateway(ctx context.Context) error {
+	listen := m.Config.MQTT
+	if m.Config.MQTTExternal == "" && m.Config.sources["mqtt"] == "default" {
+		if l, err := net.Listen("tcp", listen); err != nil {
+			m.Logger.Warn("the default MQTT port is taken; the embedded broker listens on a free port", "wanted", listen, "err", err)
+			listen = hostPort(listen, "0")
+		} else {
+			l.Close()
+		}
+	}
+	gw, err := mqttgw.New(mqttgw.Config{
+		Listen: listen, External: m.Config.MQTTExternal,
+		ExternalUser: m.Config.MQTTUser, ExternalPassword: m.Config.MQTTPassword,
+	}, m.Devices, m.Logger.With("component", "mqtt"), m.Registry)
+	if err != nil {
+		return err
+	}
+	if err := gw.Start(ctx); err != nil {
+		gw.Close()
+		return fmt.Errorf("start the device gateway on %s: %w", listen, err)
+	}
+	m.Gateway = gw
+	return nil
+}
+
+// mqttURL is the broker address devices are told when they pair.
+func (m *Main) mqttURL() string {
+	if m.Config.MQTTExternal != "" {
+		return m.Config.MQTTExternal
+	}
+	return "mqtt://" + m.Gateway.Addr()
+}
+
+// hostPort replaces the port of addr.
+func hostPort(addr, port string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // URL is the base URL the service answers on.
 func (m *Main) URL() string {
 	scheme := "http"
@@ -170,10 +237,18 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if m.Gateway != nil {
+		// Before the store closes: it writes the events it holds, and
+		// disconnecting devices marks them offline.
+		errs = append(errs, m.Gateway.Close())
+	}
 	if m.Log != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.Log.Close(ctx))
 		cancel()
+	}
+	if m.Blobs != nil {
+		errs = append(errs, m.Blobs.Close())
 	}
 	if m.DB != nil {
 		errs = append(errs, m.DB.Close())
@@ -181,7 +256,8 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// purgeExpired deletes expired sessions and stale throttles every ten minutes.
+// purgeExpired deletes expired sessions, stale throttles and media past its
+// household's retention, every ten minutes.
 func (m *Main) purgeExpired(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
@@ -194,6 +270,11 @@ func (m *Main) purgeExpired(ctx context.Context) {
 				m.Logger.Error("purge expired sign-in state", "err", err)
 			} else if sessions+throttles > 0 {
 				m.Logger.Debug("purged expired sign-in state", "sessions", sessions, "throttles", throttles)
+			}
+			if n, err := m.Vault.PurgeExpired(ctx); err != nil {
+				m.Logger.Error("purge expired media", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("deleted media past its retention", "clips", n)
 			}
 		}
 	}

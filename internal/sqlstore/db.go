@@ -187,6 +187,7 @@ func sqliteDSN(path string) string {
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(FULL)" +
+		"&_pragma=temp_store(2)" + // statement journals in memory: they need no durability
 		"&_txlock=immediate"
 }
 

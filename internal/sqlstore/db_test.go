@@ -67,7 +67,7 @@ func TestRebind(t *testing.T) {
 
 func TestParseURL(t *testing.T) {
 	const opts = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(FULL)&_txlock=immediate"
+		"&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_txlock=immediate"
 	tests := []struct {
 		name, url string
 		kind      Kind

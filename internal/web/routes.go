@@ -51,6 +51,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /households/{id}/invite", page(s.handleInvite))
 	mux.Handle("POST /households/{id}/leave", page(s.handleLeave))
 	mux.Handle("POST /households/{id}/members/{user}/remove", page(s.handleRemoveMember))
+	mux.Handle("GET /households/{id}/devices", page(s.handleDevices))
+	mux.Handle("POST /households/{id}/devices/pair", page(s.handleStartPairing))
+	mux.Handle("POST /devices/{id}/rename", page(s.deviceAction(s.handleRenameDevice)))
+	mux.Handle("POST /devices/{id}/revoke", page(s.deviceAction(s.handleRevokeDevice)))
 	mux.Handle("GET /join/{token}", page(s.handleJoinForm))
 	mux.Handle("POST /join/{token}", page(s.handleJoin))
 
@@ -70,6 +74,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/v1/grants/{id}/approve", api(s.apiDecideGrant(true)))
 	mux.Handle("POST /api/v1/grants/{id}/deny", api(s.apiDecideGrant(false)))
 	mux.Handle("GET /api/v1/grants/{id}/account", api(s.apiGrantAccount))
+	mux.Handle("POST /api/v1/devices/pair", s.api(s.apiPair))
+	mux.Handle("GET /api/v1/households/{id}/devices", api(s.apiListDevices))
+	mux.Handle("GET /api/v1/device/recipients", s.api(s.apiDeviceRecipients))
+	mux.Handle("POST /api/v1/device/clips", s.api(s.apiUploadClip))
+	mux.Handle("GET /api/v1/households/{id}/clips", api(s.apiListClips))
+	mux.Handle("GET /api/v1/clips/{id}/content", api(s.apiClipContent))
+	mux.Handle("DELETE /api/v1/clips/{id}", api(s.apiDeleteClip))
+	mux.Handle("GET /api/v1/me/key", api(s.apiGetKey))
+	mux.Handle("PUT /api/v1/me/key", api(s.apiSetKey))
 	mux.Handle("/api/", s.api(s.apiNotFound))
 	return mux
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hearth/internal/access"
+	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
+	"hearth/internal/vault"
 )
 
 //go:embed templates static
@@ -28,6 +30,8 @@ type Config struct {
 	StoreKind string
 	// PublicURL is where people reach this service, e.g. https://hearth.example.org.
 	PublicURL string
+	// MQTTURL is where devices connect, told to them when they pair.
+	MQTTURL string
 	// CSRFKey signs anti-forgery tokens; at least 32 random bytes, stable
 	// across restarts and shared by every node.
 	CSRFKey []byte
@@ -54,6 +58,8 @@ type Services struct {
 	Notices    *notice.Service
 	Log        PublicLog
 	Households *household.Service
+	Devices    *device.Service
+	Vault      *vault.Service
 }
 
 // Server serves Hearth over HTTP.
@@ -64,12 +70,16 @@ type Server struct {
 	notices    *notice.Service
 	log        PublicLog
 	households *household.Service
-	health     func(context.Context) error
-	logger     *slog.Logger
-	pages      map[string]*template.Template
-	registry   *prometheus.Registry
-	requests   *prometheus.CounterVec
-	latency    *prometheus.HistogramVec
+	devices    *device.Service
+	vault      *vault.Service
+
+	pairLimiter *limiter
+	health      func(context.Context) error
+	logger      *slog.Logger
+	pages       map[string]*template.Template
+	registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
 }
 
 // New returns a Server. health reports whether the store answers; registry
@@ -80,8 +90,9 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log, households: svc.Households,
-		health: health, logger: logger, pages: pages, registry: registry,
+		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log, households: svc.Households, devices: svc.Devices, vault: svc.Vault,
+		pairLimiter: newLimiter(10),
+		health:      health, logger: logger, pages: pages, registry: registry,
 	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "hearth_http_requests_total", Help: "HTTP requests by route and status.",

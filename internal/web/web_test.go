@@ -20,13 +20,16 @@ import (
 	"k8s.io/klog/v2"
 
 	"hearth/internal/access"
+	"hearth/internal/blobstore"
 	"hearth/internal/clock"
+	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
 	"hearth/internal/translog"
+	"hearth/internal/vault"
 	"hearth/internal/web"
 )
 
@@ -76,8 +79,16 @@ func newEnv(t testing.TB, dbURL string) *env {
 	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
 	acc := access.NewService(gate, ids, notices)
+	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
+	devices := device.NewService(sqlstore.NewDeviceStore(db), hh, clk, nil)
+	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vault.DefaultConfig())
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,233 @@
+package mqttgw_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/eclipse/paho.golang/paho"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"hearth/internal/apperr"
+	"hearth/internal/clock"
+	"hearth/internal/device"
+	"hearth/internal/household"
+	"hearth/internal/identity"
+	"hearth/internal/mqttgw"
+	"hearth/internal/sqlstore"
+)
+
+// t0 is the fake clock's time; payload times are written relative to it.
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+// members answers MemberRole from the household_members table, so the
+// tests run on real rows without the household service.
+type members struct{ db *sql.DB }
+
+func (m members) MemberRole(ctx context.Context, hh household.ID, user identity.UserID) (household.MemberRole, error) {
+	var role string
+	err := m.db.QueryRowContext(ctx, `SELECT role FROM household_members WHERE household_id = ? AND user_id = ?`,
+		string(hh), string(user)).Scan(&role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", apperr.E("test.MemberRole", apperr.NotFound, "No such household.")
+	}
+	return household.MemberRole(role), err
+}
+
+type env struct {
+	svc      *device.Service
+	gw       *mqttgw.Gateway
+	raw      *sql.DB
+	registry *prometheus.Registry
+	clock    *clock.Fake
+}
+
+// newEnv starts a gateway with an embedded broker on a free port, on a
+// fresh SQLite database. cfg.Listen and cfg.External may be left empty.
+func newEnv(t testing.TB, cfg mqttgw.Config) *env {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hearth.db")
+	db, err := sqlstore.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	e := &env{raw: raw, registry: prometheus.NewRegistry(), clock: clock.NewFake(t0)}
+	e.svc = device.NewService(sqlstore.NewDeviceStore(db), members{raw}, e.clock, nil)
+	if cfg.Listen == "" && cfg.External == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	e.gw, err = mqttgw.New(cfg, e.svc, nil, e.registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.gw.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.gw.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return e
+}
+
+// household inserts a household whose members are users (the first owns it).
+func (e *env) household(t testing.TB, hh household.ID, users ...identity.UserID) {
+	t.Helper()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := e.raw.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`INSERT INTO households (id, name, home_lat, home_lng, time_zone, retention_days, created_at)
+		VALUES (?, ?, 0, 0, 'UTC', 30, 1)`, string(hh), "Home "+string(hh))
+	for i, u := range users {
+		exec(`INSERT OR IGNORE INTO users (id, email, role, status, created_at) VALUES (?, ?, 'resident', 'active', 1)`,
+			string(u), string(u)+"@example.org")
+		role := household.RoleMember
+		if i == 0 {
+			role = household.RoleOwner
+		}
+		exec(`INSERT INTO household_members (household_id, user_id, role, joined_at) VALUES (?, ?, ?, 1)`,
+			string(hh), string(u), string(role))
+	}
+}
+
+// pair pairs a camera into hh on behalf of user and returns it with its secret.
+func (e *env) pair(t testing.TB, user identity.UserID, hh household.ID) (*device.Device, string) {
+	t.Helper()
+	ctx := context.Background()
+	code, _, err := e.svc.StartPairing(ctx, user, hh, device.KindCamera, "Porch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, secret, err := e.svc.Pair(ctx, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, secret
+}
+
+// client is a device's MQTT v5 connection and what it has received.
+type client struct {
+	*paho.Client
+	received chan *paho.Publish
+}
+
+// dial connects to addr as clientID with these credentials.
+func dial(t testing.TB, addr, clientID, user, password string) (*client, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{received: make(chan *paho.Publish, 100)}
+	c.Client = paho.NewClient(paho.ClientConfig{
+		ClientID: clientID,
+		Conn:     conn,
+		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+			c.received <- pr.Packet
+			return true, nil
+		}},
+	})
+	cp := &paho.Connect{ClientID: clientID, KeepAlive: 30, CleanStart: true}
+	if user != "" {
+		cp.Username, cp.UsernameFlag = user, true
+	}
+	if password != "" {
+		cp.Password, cp.PasswordFlag = []byte(password), true
+	}
+	if _, err := c.Connect(ctx, cp); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	t.Cleanup(func() { c.Disconnect(&paho.Disconnect{}) })
+	return c, nil
+}
+
+// connect dials as device d and fails the test if it cannot.
+func (e *env) connect(t testing.TB, d *device.Device, secret string) *client {
+	t.Helper()
+	c, err := dial(t, e.gw.Addr(), string(d.ID), string(d.ID), secret)
+	if err != nil {
+		t.Fatalf("connect as %s: %v", d.ID, err)
+	}
+	return c
+}
+
+// publish sends payload to topic with QoS 1 and returns the broker's verdict.
+func (c *client) publish(topic, payload string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.Publish(ctx, &paho.Publish{Topic: topic, QoS: 1, Payload: []byte(payload)})
+	return err
+}
+
+// eventually polls cond until it holds, failing the test after 5 s. It is
+// only for effects the protocol does not acknowledge (a disconnect noticed
+// by the broker, the CONNACK racing the online mark).
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (e *env) rejected(reason string) float64 {
+	return counterValue(e.registry, "hearth_mqtt_rejected_total", reason)
+}
+
+func (e *env) accepted() float64 {
+	return counterValue(e.registry, "hearth_mqtt_events_total", "")
+}
+
+func counterValue(reg *prometheus.Registry, name, reason string) float64 {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return -1
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if reason == "" {
+				return m.GetCounter().GetValue()
+			}
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// storedEvents returns the household's events as its owner sees them.
+func (e *env) storedEvents(t testing.TB, user identity.UserID, hh household.ID) []*device.Event {
+	t.Helper()
+	evs, err := e.svc.Events(context.Background(), user, hh, t0.Add(-24*time.Hour), t0.Add(24*time.Hour), device.MaxEventPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
