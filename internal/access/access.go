@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"strings"
 	"time"
 
 	"hearth/internal/identity"
@@ -65,8 +64,9 @@ type Log interface {
 	Checkpoint(ctx context.Context) (translog.Checkpoint, error)
 	// ReadEntry returns the canonical bytes of an entry.
 	ReadEntry(ctx context.Context, index uint64) ([]byte, error)
-	// InclusionProof proves an entry in the tree of the given size.
-	InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error)
+	// InclusionProofs proves entries in the tree of the given size;
+	// proofs[i] proves indices[i].
+	InclusionProofs(ctx context.Context, indices []uint64, size uint64) ([][][]byte, error)
 }
 
 // Pseudonyms turns identities into what the public log may show: subjects as
@@ -93,7 +93,7 @@ var pseudonymEncoding = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").W
 
 // Actor returns a stable pseudonymous id for an actor, prefixed by the first
 // letter of the role's public name: S-… for staff, A-… admins, R-… reviewers,
-// G-… agency officers.
+// G-… agency officers, U-… anyone else.
 func (p *Pseudonyms) Actor(a Actor) string {
 	m := hmac.New(sha256.New, p.actorKey)
 	m.Write([]byte("actor:" + string(a.ID)))
@@ -111,7 +111,7 @@ func rolePrefix(r identity.Role) string {
 	case identity.RoleAgencyOfficer:
 		return "G"
 	}
-	return strings.ToUpper(string(r)[:1])
+	return "U" // any other account; never the first letter, which could collide
 }
 
 // Event is one gated read, as kept for the subject's "who accessed my data".

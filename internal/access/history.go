@@ -46,6 +46,8 @@ func (s *Service) History(ctx context.Context, user identity.UserID) (History, e
 	if err != nil {
 		return History{}, apperr.Wrap(op, err)
 	}
+	var proved []int // positions in h.Items of entries the checkpoint covers
+	var indices []uint64
 	for _, ev := range events {
 		item := HistoryItem{Event: *ev}
 		if item.Entry, err = s.log.ReadEntry(ctx, ev.LogIndex); err != nil {
@@ -61,11 +63,19 @@ func (s *Service) History(ctx context.Context, user identity.UserID) (History, e
 		}
 		if ev.LogIndex < cp.Size {
 			item.InCheckpoint = true
-			if item.Proof, err = s.log.InclusionProof(ctx, ev.LogIndex, cp.Size); err != nil {
-				return History{}, apperr.Wrap(op, err)
-			}
+			proved = append(proved, len(h.Items))
+			indices = append(indices, ev.LogIndex)
 		}
 		h.Items = append(h.Items, item)
+	}
+	if len(indices) > 0 {
+		proofs, err := s.log.InclusionProofs(ctx, indices, cp.Size)
+		if err != nil {
+			return History{}, apperr.Wrap(op, err)
+		}
+		for i, at := range proved {
+			h.Items[at].Proof = proofs[i]
+		}
 	}
 	return h, nil
 }

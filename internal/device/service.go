@@ -358,6 +358,13 @@ func (s *Service) Events(ctx context.Context, user identity.UserID, hh household
 	return evs, apperr.Wrap(op, err)
 }
 
+// Recent returns the household's events of the last d, newest first: the
+// timeline's default view. Errors as for Events.
+func (s *Service) Recent(ctx context.Context, user identity.UserID, hh household.ID, d time.Duration, limit int) ([]*Event, error) {
+	now := s.clock.Now()
+	return s.Events(ctx, user, hh, now.Add(-d), now.Add(time.Second), limit)
+}
+
 // SendCommand sends cmd to the device through the gateway. NotFound as for
 // Get; Invalid for an unknown command or bad arguments; Conflict for a
 // revoked device; Unavailable when no gateway is running or it cannot take

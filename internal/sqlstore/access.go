@@ -37,23 +37,7 @@ func (s *AccessStore) CreateGrant(ctx context.Context, g *access.Grant) error {
 // FindGrant returns the grant. NotFound if none.
 func (s *AccessStore) FindGrant(ctx context.Context, id access.GrantID) (*access.Grant, error) {
 	const op = "sqlstore.FindGrant"
-	var g *access.Grant
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+grantColumns+` FROM access_grants WHERE id = ?`, string(id))
-		if err != nil {
-			return err
-		}
-		list, err := scanGrants(rows)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			return apperr.E(op, apperr.NotFound, "No such access grant.")
-		}
-		g = list[0]
-		return nil
-	})
-	return g, err
+	return findOne(ctx, s.db, op, "No such access grant.", scanGrants, `SELECT `+grantColumns+` FROM access_grants WHERE id = ?`, string(id))
 }
 
 // ListGrants returns the grants requested by staff (all when staff is ""),

@@ -298,6 +298,28 @@ func (t *tx) execCount(ctx context.Context, query string, args ...any) (int, err
 	return int(n), err
 }
 
+// findOne runs a lookup that yields at most one row, read by scan, and
+// returns that row, or NotFound with msg when there is none.
+func findOne[T any](ctx context.Context, db *DB, op, msg string, scan func(*sql.Rows) ([]T, error), query string, args ...any) (T, error) {
+	var out T
+	err := db.read(ctx, op, func(tx *tx) error {
+		rows, err := tx.query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		list, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return apperr.E(op, apperr.NotFound, msg)
+		}
+		out = list[0]
+		return nil
+	})
+	return out, err
+}
+
 // write runs fn in a read-write transaction, committing if fn returns nil.
 func (db *DB) write(ctx context.Context, op string, fn func(*tx) error) error {
 	return db.inTx(ctx, op, nil, fn)

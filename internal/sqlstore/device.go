@@ -93,23 +93,7 @@ const deviceColumns = `id, household_id, kind, name, credential_hash, paired_at,
 // FindDevice returns the device, revoked or not. NotFound if none.
 func (s *DeviceStore) FindDevice(ctx context.Context, id device.ID) (*device.Device, error) {
 	const op = "sqlstore.FindDevice"
-	var d *device.Device
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, string(id))
-		if err != nil {
-			return err
-		}
-		all, err := scanDevices(rows)
-		if err != nil {
-			return err
-		}
-		if len(all) == 0 {
-			return apperr.E(op, apperr.NotFound, msgNoDevice)
-		}
-		d = all[0]
-		return nil
-	})
-	return d, err
+	return findOne(ctx, s.db, op, msgNoDevice, scanDevices, `SELECT `+deviceColumns+` FROM devices WHERE id = ?`, string(id))
 }
 
 // ListDevices returns the household's devices, oldest first.

@@ -54,23 +54,7 @@ func (s *HouseholdStore) CreateHousehold(ctx context.Context, h *household.House
 // FindHousehold returns the household. NotFound if none.
 func (s *HouseholdStore) FindHousehold(ctx context.Context, id household.ID) (*household.Household, error) {
 	const op = "sqlstore.FindHousehold"
-	var h *household.Household
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+householdColumns+` FROM households WHERE id = ?`, string(id))
-		if err != nil {
-			return err
-		}
-		list, err := scanHouseholds(rows)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			return apperr.E(op, apperr.NotFound, msgHouseholdNone)
-		}
-		h = list[0]
-		return nil
-	})
-	return h, err
+	return findOne(ctx, s.db, op, msgHouseholdNone, scanHouseholds, `SELECT `+householdColumns+` FROM households WHERE id = ?`, string(id))
 }
 
 // ListHouseholdsForUser returns the user's households, oldest first.

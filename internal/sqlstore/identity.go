@@ -252,23 +252,7 @@ func (s *IdentityStore) CreateSession(ctx context.Context, sess *identity.Sessio
 // FindSessionByTokenHash returns the session. NotFound if none.
 func (s *IdentityStore) FindSessionByTokenHash(ctx context.Context, hash []byte) (*identity.Session, error) {
 	const op = "sqlstore.FindSessionByTokenHash"
-	var sess *identity.Session
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, hash)
-		if err != nil {
-			return err
-		}
-		all, err := scanSessions(rows)
-		if err != nil {
-			return err
-		}
-		if len(all) == 0 {
-			return apperr.E(op, apperr.NotFound, msgNoSession)
-		}
-		sess = all[0]
-		return nil
-	})
-	return sess, err
+	return findOne(ctx, s.db, op, msgNoSession, scanSessions, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = ?`, hash)
 }
 
 // ListSessions returns the user's sessions, newest first.
@@ -391,23 +375,7 @@ func (s *IdentityStore) CreateAPIToken(ctx context.Context, t *identity.APIToken
 // FindAPITokenByHash returns the token. NotFound if none.
 func (s *IdentityStore) FindAPITokenByHash(ctx context.Context, hash []byte) (*identity.APIToken, error) {
 	const op = "sqlstore.FindAPITokenByHash"
-	var t *identity.APIToken
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash)
-		if err != nil {
-			return err
-		}
-		all, err := scanTokens(rows)
-		if err != nil {
-			return err
-		}
-		if len(all) == 0 {
-			return apperr.E(op, apperr.NotFound, msgNoToken)
-		}
-		t = all[0]
-		return nil
-	})
-	return t, err
+	return findOne(ctx, s.db, op, msgNoToken, scanTokens, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash)
 }
 
 // ListAPITokens returns the user's tokens, newest first.

@@ -150,23 +150,7 @@ func (s *VaultStore) FindClipByHash(ctx context.Context, hh household.ID, conten
 }
 
 func (s *VaultStore) findClip(ctx context.Context, op, where string, args ...any) (*vault.Clip, error) {
-	var c *vault.Clip
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+clipColumns+` FROM clips WHERE `+where, args...)
-		if err != nil {
-			return err
-		}
-		list, err := scanClips(rows)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			return apperr.E(op, apperr.NotFound, msgNoClip)
-		}
-		c = list[0]
-		return nil
-	})
-	return c, err
+	return findOne(ctx, s.db, op, msgNoClip, scanClips, `SELECT `+clipColumns+` FROM clips WHERE `+where, args...)
 }
 
 // ListClips returns up to limit of the household's clips whose Start is in
@@ -286,24 +270,8 @@ func (s *VaultStore) PutWrap(ctx context.Context, w *vault.Wrap) error {
 // FindWrap returns the clip's wrap for recipient. NotFound if none.
 func (s *VaultStore) FindWrap(ctx context.Context, clip vault.ClipID, recipient string) (*vault.Wrap, error) {
 	const op = "sqlstore.FindWrap"
-	var w *vault.Wrap
-	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT `+wrapColumns+` FROM clip_wraps WHERE clip_id = ? AND recipient = ?`,
-			string(clip), recipient)
-		if err != nil {
-			return err
-		}
-		list, err := scanWraps(rows)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			return apperr.E(op, apperr.NotFound, msgNoWrap)
-		}
-		w = list[0]
-		return nil
-	})
-	return w, err
+	return findOne(ctx, s.db, op, msgNoWrap, scanWraps, `SELECT `+wrapColumns+` FROM clip_wraps WHERE clip_id = ? AND recipient = ?`,
+		string(clip), recipient)
 }
 
 // ListWraps returns the clip's wraps, oldest first.

@@ -370,9 +370,22 @@ func (l *Log) ReadEntry(ctx context.Context, index uint64) ([]byte, error) {
 // Invalid if index >= size, NotFound if size is beyond the integrated tree,
 // and Internal if the stored tiles cannot be read.
 func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
+	proofs, err := l.InclusionProofs(ctx, []uint64{index}, size)
+	if err != nil {
+		return nil, err
+	}
+	return proofs[0], nil
+}
+
+// InclusionProofs proves each of the entries in the tree of the given size,
+// reading each tile once however many proofs need it; proofs[i] is the
+// proof of indices[i]. Errors as for InclusionProof.
+func (l *Log) InclusionProofs(ctx context.Context, indices []uint64, size uint64) ([][][]byte, error) {
 	const op = "translog.InclusionProof"
-	if index >= size {
-		return nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not in a tree of size %d", index, size))
+	for _, index := range indices {
+		if index >= size {
+			return nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not in a tree of size %d", index, size))
+		}
 	}
 	integrated, err := l.reader.IntegratedSize(ctx)
 	if err != nil {
@@ -393,15 +406,18 @@ func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte,
 		}
 		return b, err
 	}
+	// One builder: it caches the tiles it has read across proofs.
 	pb, err := client.NewProofBuilder(ctx, size, readTile)
 	if err != nil {
 		return nil, apperr.Errorf(op, "proof builder: %w", err)
 	}
-	proof, err := pb.InclusionProof(ctx, index)
-	if err != nil {
-		return nil, apperr.Errorf(op, "inclusion proof: %w", err)
+	proofs := make([][][]byte, len(indices))
+	for i, index := range indices {
+		if proofs[i], err = pb.InclusionProof(ctx, index); err != nil {
+			return nil, apperr.Errorf(op, "inclusion proof of entry %d: %w", index, err)
+		}
 	}
-	return proof, nil
+	return proofs, nil
 }
 
 // VerifierKey returns the note verifier key ("<origin>+<hash>+<base64>").

@@ -24,8 +24,7 @@ func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, a *auth, 
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	events, err := s.devices.Events(ctx, a.user.ID, id, now.Add(-24*time.Hour), now.Add(time.Minute), 100)
+	events, err := s.devices.Recent(ctx, a.user.ID, id, 24*time.Hour, 100)
 	if err != nil {
 		return err
 	}

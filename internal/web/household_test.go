@@ -41,6 +41,13 @@ func TestHouseholdPages(t *testing.T) {
 		if a, b := eve.get("/households/"+id), eve.get("/households/h_doesnotexist"); a.status != http.StatusNotFound || a.status != b.status {
 			t.Fatalf("outsider: %d vs %d", a.status, b.status)
 		}
+		// The devices page shows the household's devices and events; outsiders get 404.
+		if p := ana.get("/households/" + id + "/devices"); p.status != 200 || !strings.Contains(p.body, `id="pair"`) {
+			t.Fatalf("devices page: %d", p.status)
+		}
+		if p := eve.get("/households/" + id + "/devices"); p.status != http.StatusNotFound {
+			t.Fatalf("outsider on the devices page: %d", p.status)
+		}
 		// Ana invites Bob by link; the link works once.
 		p = ana.post("/households/"+id+"/invite", url.Values{"csrf_token": {ana.form("/households/" + id)}})
 		m := regexp.MustCompile(`/join/(hi_[a-z0-9]+)`).FindStringSubmatch(p.body)

@@ -98,7 +98,8 @@ func (s *Server) apiListClips(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, to := time.Unix(0, 0), time.Now().Add(24*time.Hour)
+	// Without bounds, everything the household keeps (retention bounds it).
+	from, to := time.Unix(0, 0), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	if r.URL.Query().Has("from") {
 		if from, err = parseTimeParam(r, "from"); err != nil {
 			return err
