@@ -15,6 +15,7 @@ require (
 	github.com/transparency-dev/tessera v1.0.4
 	gocloud.dev v0.47.0
 	golang.org/x/crypto v0.58.0
+	golang.org/x/image v0.47.0
 	golang.org/x/mod v0.42.0
 	k8s.io/klog/v2 v2.130.1
 	modernc.org/sqlite v1.61.1

@@ -31,6 +31,8 @@ func commands() []command {
 		{"serve", "run the Hearth service", runServe},
 		{"admin", "operator tasks (create users)", runAdmin},
 		{"log", "the transparency log: print its key, verify a log", runLog},
+		{"vault", "a member's clips and key: download and decrypt, make or export the key", runVault},
+		{"sim", "run a virtual device (camera, doorbell, sensor…)", runSim},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -103,7 +105,10 @@ func runTasks(ctx context.Context, usage func(io.Writer), tasks map[string]func(
 // parseFlags parses a command's flags; commands take no positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()} // a mistake on the command line: exit status 2
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}

@@ -25,11 +25,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	cfg.bind(fs, settings)
 	configPath := fs.String("config", "", "config file (TOML; keys as the flags, with _ for -); also HEARTH_CONFIG")
 	printConfig := fs.Bool("print-config", false, "print the effective configuration (secrets redacted) and exit")
+	demo := fs.Bool("demo", false, "run a demo household with virtual devices (data in "+demoDataDir+" unless --data is given)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: hearth serve [flags]
 
 Runs Hearth. With no flags it keeps everything in ./hearth-data (SQLite) and
-listens on http://127.0.0.1:8080. Each flag can also be set as an environment
+listens on http://127.0.0.1:8080. With --demo it also runs a demo household
+whose doorbell and cameras are virtual, and prints how to sign in. Each flag can also be set as an environment
 variable HEARTH_<FLAG> (e.g. HEARTH_HTTP=:8080) or in the config file; flags win
 over the environment, which wins over the file.
 
@@ -41,6 +43,9 @@ Flags:`)
 	}
 	if err := cfg.resolve(fs, settings, *configPath, os.Getenv); err != nil {
 		return err
+	}
+	if *demo && cfg.sources["data"] == "default" {
+		cfg.Data, cfg.sources["data"] = demoDataDir, "--demo"
 	}
 	if *printConfig {
 		cfg.print(stdout, fs, settings)
@@ -57,6 +62,12 @@ Flags:`)
 		return err
 	}
 	log.Info("hearth is serving", "url", m.URL(), "store", m.DB.Kind(), "data", cfg.Data, "log_origin", cfg.LogOrigin(), "version", Version())
+	if *demo {
+		if err := startDemo(ctx, m, demoOptions{}, stdout); err != nil {
+			m.Close()
+			return err
+		}
+	}
 	fmt.Fprintf(stdout, "Hearth is running at %s — press Ctrl-C to stop.\n", m.URL())
 	<-ctx.Done()
 	log.Info("shutting down")

@@ -60,8 +60,10 @@ type Main struct {
 
 	listener net.Listener
 	server   *http.Server
+	jobs     context.Context // background work; cancelled first by Close
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	closed   bool
 }
 
 // NewMain returns a Main with production defaults.
@@ -131,7 +133,7 @@ func (m *Main) Open(ctx context.Context) error {
 		CSRFKey:        deriveKey(secret, "csrf"),
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
-	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault}, m.DB.Ping, m.Logger, m.Registry)
+	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault, Clock: m.Clock}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {
 		return err
 	}
@@ -148,7 +150,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
 	jobs, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
+	m.jobs, m.cancel = jobs, cancel
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -224,17 +226,21 @@ func (m *Main) URL() string {
 	return scheme + "://" + m.listener.Addr().String()
 }
 
-// Close stops accepting requests, lets those in flight finish (up to 10 s),
-// stops background jobs and closes the store.
+// Close stops background jobs, stops accepting requests, lets those in
+// flight finish (up to 10 s) and closes the store.
 func (m *Main) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
 	var errs []error
+	if m.cancel != nil {
+		m.cancel() // background work first: it may itself be calling the HTTP API
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
-	}
-	if m.cancel != nil {
-		m.cancel()
 	}
 	m.wg.Wait()
 	if m.Gateway != nil {

@@ -27,7 +27,7 @@ const (
 	fileKeySize   = 16
 	scryptType    = "scrypt"
 	x25519Type    = "X25519"
-	maxScryptLogN = 22 // age refuses to unlock anything costlier by default
+	maxScryptLogN = 20 // the browser's age refuses to unlock anything costlier (the Go side stops at 22)
 )
 
 // stanza is one recipient stanza of an age header.

@@ -40,7 +40,7 @@ const MinPassphraseLength = 12
 // recipient is an age X25519 recipient, and wrappedIdentity is at most
 // MaxKeySize bytes of an age file whose header has exactly one stanza, of
 // type scrypt, with a work factor between Config.MinScryptWorkFactor and the
-// most age unlocks by default (22). It never tries to open it. A plaintext
+// most the browser's age implementation unlocks (20). It never tries to open it. A plaintext
 // identity is refused by the same check. NotFound for an unknown user.
 func (s *Service) SetKey(ctx context.Context, user identity.UserID, recipient string, wrappedIdentity []byte) error {
 	const op = "vault.SetKey"

@@ -39,6 +39,10 @@ var templateFuncs = template.FuncMap{
 		}
 		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil
 	},
+	"clock":       clockTime,
+	"byteSize":    byteSize,
+	"eventDetail": eventDetail,
+	"clipLength":  clipLength,
 	// groups splits a secret in groups of four for reading aloud or typing.
 	"groups": func(s string) string {
 		var parts []string

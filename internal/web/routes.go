@@ -38,6 +38,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /account/tokens", page(s.handleCreateToken))
 	mux.Handle("POST /account/tokens/{id}/revoke", page(s.handleRevokeToken))
 
+	mux.Handle("GET /key", page(s.handleKey))
 	mux.Handle("GET /access", page(s.handleAccessHistory))
 	mux.Handle("GET /grants", page(s.handleGrants))
 	mux.Handle("POST /grants", page(s.handleRequestGrant))
@@ -52,6 +53,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /households/{id}/leave", page(s.handleLeave))
 	mux.Handle("POST /households/{id}/members/{user}/remove", page(s.handleRemoveMember))
 	mux.Handle("GET /households/{id}/devices", page(s.handleDevices))
+	mux.Handle("GET /households/{id}/timeline", page(s.handleTimeline))
 	mux.Handle("POST /households/{id}/devices/pair", page(s.handleStartPairing))
 	mux.Handle("POST /devices/{id}/rename", page(s.deviceAction(s.handleRenameDevice)))
 	mux.Handle("POST /devices/{id}/revoke", page(s.deviceAction(s.handleRevokeDevice)))
@@ -81,6 +83,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/v1/households/{id}/clips", api(s.apiListClips))
 	mux.Handle("GET /api/v1/clips/{id}/content", api(s.apiClipContent))
 	mux.Handle("DELETE /api/v1/clips/{id}", api(s.apiDeleteClip))
+	mux.Handle("PUT /api/v1/clips/{id}/wraps", api(s.apiAddWrap))
 	mux.Handle("GET /api/v1/me/key", api(s.apiGetKey))
 	mux.Handle("PUT /api/v1/me/key", api(s.apiSetKey))
 	mux.Handle("/api/", s.api(s.apiNotFound))

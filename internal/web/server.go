@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hearth/internal/access"
+	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
@@ -60,6 +61,8 @@ type Services struct {
 	Households *household.Service
 	Devices    *device.Service
 	Vault      *vault.Service
+	// Clock tells the pages what "today" is; nil means the real clock.
+	Clock clock.Clock
 }
 
 // Server serves Hearth over HTTP.
@@ -72,6 +75,7 @@ type Server struct {
 	households *household.Service
 	devices    *device.Service
 	vault      *vault.Service
+	clock      clock.Clock
 
 	pairLimiter *limiter
 	health      func(context.Context) error
@@ -91,6 +95,7 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 	}
 	s := &Server{
 		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log, households: svc.Households, devices: svc.Devices, vault: svc.Vault,
+		clock:       svc.Clock,
 		pairLimiter: newLimiter(10),
 		health:      health, logger: logger, pages: pages, registry: registry,
 	}
@@ -101,6 +106,9 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 		Name: "hearth_http_request_duration_seconds", Help: "HTTP request latency by route.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"route"})
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
 	if err := registry.Register(s.requests); err != nil {
 		return nil, err
 	}
@@ -130,7 +138,7 @@ func staticFS() fs.FS {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

@@ -200,3 +200,47 @@ func (s *Server) apiSetKey(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// handleKey is the member's key page. Making, unlocking and changing the
+// passphrase of the key all happen in the browser (static/vault.js); the
+// page only says whether there is a key and which recipient it is.
+func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) error {
+	a, err := requireUser(r, identity.ScopeAccountRead)
+	if err != nil {
+		return err
+	}
+	recipient, _, err := s.vault.Key(r.Context(), a.user.ID)
+	if err != nil && !apperr.Is(err, apperr.NotFound) {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "key", map[string]any{
+		"Title": "Your vault key", "Recipient": recipient, "MinPassphrase": vault.MinPassphraseLength,
+	})
+	return nil
+}
+
+// apiAddWrap stores an extra age header a member made for one clip (see
+// vault.Rewrap), so that another key — the member's new one, or a member
+// who joined later — opens the clip without the video being uploaded again.
+func (s *Server) apiAddWrap(w http.ResponseWriter, r *http.Request) error {
+	a, err := requireUser(r, identity.ScopeAccountWrite)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Recipient string `json:"recipient"`
+		Header    string `json:"header"` // base64 of the age header
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	header, err := base64.StdEncoding.DecodeString(req.Header)
+	if err != nil {
+		return apperr.E("web.apiAddWrap", apperr.Invalid, "header must be base64.")
+	}
+	if err := s.vault.AddWrap(r.Context(), a.user.ID, vault.ClipID(r.PathValue("id")), req.Recipient, header); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

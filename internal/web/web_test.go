@@ -47,10 +47,13 @@ func onEveryStore(t *testing.T, body func(t *testing.T, e *env)) {
 }
 
 type env struct {
-	srv   *httptest.Server
-	clock *clock.Fake
-	ids   *identity.Service
-	log   *translog.Log
+	srv        *httptest.Server
+	clock      *clock.Fake
+	ids        *identity.Service
+	log        *translog.Log
+	households *household.Service
+	devices    *device.Service
+	vault      *vault.Service
 }
 
 // newEnv serves the web adapter over the real identity service on a fresh
@@ -88,13 +91,13 @@ func newEnv(t testing.TB, dbURL string) *env {
 	t.Cleanup(func() { blobs.Close() })
 	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vault.DefaultConfig())
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt, Clock: clk}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, clock: clk, ids: ids, log: lg}
+	return &env{srv: srv, clock: clk, ids: ids, log: lg, households: hh, devices: devices, vault: vlt}
 }
 
 // browser is a client with a cookie jar that does not follow redirects, so

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"hearth/internal/apperr"
+	"hearth/internal/device"
+	"hearth/internal/household"
+	"hearth/internal/identity"
+	"hearth/internal/sim"
+	"hearth/internal/vault"
+)
+
+// The demo's default data directory: never the production default, so that
+// --demo cannot seed made-up people into a real installation by accident.
+const demoDataDir = "./hearth-demo"
+
+// demoState is what the demo remembers between runs, in <data>/demo.json
+// (mode 0600): the made-up members' sign-in details and the virtual devices'
+// credentials. They are throwaway secrets of a demo, printed at every start.
+type demoState struct {
+	Household household.ID      `json:"household"`
+	Members   []demoMember      `json:"members"`
+	Devices   []sim.Credentials `json:"devices"`
+}
+
+type demoMember struct {
+	Email      string `json:"email"`
+	Password   string `json:"password"`
+	Passphrase string `json:"passphrase"`
+}
+
+// demoDevices are the virtual devices the demo household runs.
+var demoDevices = []struct {
+	kind device.Kind
+	name string
+}{
+	{device.KindDoorbell, "Front door"},
+	{device.KindCamera, "Driveway"},
+	{device.KindCamera, "Back garden"},
+}
+
+// demoOptions tune the virtual devices; tests make them fast.
+type demoOptions struct {
+	EventEvery time.Duration
+	Heartbeat  time.Duration
+}
+
+// startDemo seeds the demo household on first start (or loads it), runs its
+// virtual devices against m's own HTTP and MQTT endpoints until m closes,
+// and prints how to sign in.
+func startDemo(ctx context.Context, m *Main, opts demoOptions, stdout io.Writer) error {
+	path := filepath.Join(m.Config.Data, "demo.json")
+	st, err := loadDemoState(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if st, err = seedDemo(ctx, m); err != nil {
+			return fmt.Errorf("seed the demo: %w", err)
+		}
+		if err := saveDemoState(path, st); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, creds := range st.Devices {
+		d, err := sim.New(sim.Config{
+			Server: m.URL(), Credentials: &creds, Heartbeat: opts.Heartbeat, EventEvery: opts.EventEvery,
+			Logger: m.Logger.With("component", "demo"),
+		})
+		if err != nil {
+			return err
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			if err := d.Run(m.jobs); err != nil {
+				m.Logger.Warn("demo device stopped", "device", creds.DeviceID, "err", err)
+			}
+		}()
+	}
+	fmt.Fprintf(stdout, `
+Demo household %q: a doorbell and two cameras (virtual) report events and
+record clips every few seconds. Sign in at %s as either member (two-step
+sign-in is off for these demo accounts); unlock the key on the timeline to
+play clips in your browser:
+`, "Demo home", m.URL())
+	for _, mem := range st.Members {
+		fmt.Fprintf(stdout, "  %-18s password %s   key passphrase %s\n", mem.Email, mem.Password, mem.Passphrase)
+	}
+	fmt.Fprintf(stdout, "These details are kept in %s; delete %s to start afresh.\n\n", path, m.Config.Data)
+	return nil
+}
+
+// seedDemo makes the demo household through the same services a person
+// would go through: two residents, a household they share, each member's
+// age key, and three devices paired over the HTTP API.
+func seedDemo(ctx context.Context, m *Main) (*demoState, error) {
+	st := &demoState{}
+	var users []identity.UserID
+	for _, email := range []string{"ana@demo.example", "ben@demo.example"} {
+		mem := demoMember{Email: email, Password: demoSecret(), Passphrase: demoSecret()}
+		u, err := demoUser(ctx, m, mem)
+		if err != nil {
+			return nil, err
+		}
+		_, recipient, wrapped, err := vault.NewMemberKey(mem.Passphrase)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.Vault.SetKey(ctx, u, recipient, wrapped); err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+		st.Members = append(st.Members, mem)
+	}
+	h, err := m.Households.Create(ctx, users[0], household.NewHousehold{
+		Name: "Demo home", Address: "1 Demo Street", Home: household.Location{Lat: 48.8566, Lng: 2.3522},
+		TimeZone: "Europe/Paris", RetentionDays: 7,
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.Household = h.ID
+	invitation, _, err := m.Households.Invite(ctx, users[0], h.ID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Households.Join(ctx, users[1], invitation); err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	for _, dd := range demoDevices {
+		code, _, err := m.Devices.StartPairing(ctx, users[0], h.ID, dd.kind, dd.name)
+		if err != nil {
+			return nil, err
+		}
+		creds, err := sim.Pair(ctx, client, m.URL(), code)
+		if err != nil {
+			return nil, err
+		}
+		st.Devices = append(st.Devices, *creds)
+	}
+	return st, nil
+}
+
+// demoUser creates a resident and turns two-step sign-in off, the way the
+// resident could on the account page, so that trying the demo takes only
+// an e-mail and a password.
+func demoUser(ctx context.Context, m *Main, mem demoMember) (identity.UserID, error) {
+	u, enrollment, _, err := m.Identity.CreateUser(ctx, mem.Email, identity.RoleResident, mem.Password)
+	if err != nil {
+		return "", err
+	}
+	client := identity.ClientInfo{Addr: "127.0.0.1", UserAgent: "hearth demo"}
+	partial, err := m.Identity.LogIn(ctx, mem.Email, mem.Password, client)
+	if err != nil {
+		return "", err
+	}
+	code, err := totp.GenerateCode(enrollment.Secret, m.Clock.Now())
+	if err != nil {
+		return "", err
+	}
+	full, err := m.Identity.VerifySecondFactor(ctx, partial.Session, code, client)
+	if err != nil {
+		return "", err
+	}
+	if err := m.Identity.DisableSecondFactor(ctx, full.Session, mem.Password, client); err != nil {
+		return "", err
+	}
+	return u.ID, m.Identity.LogOut(ctx, full.Session)
+}
+
+// demoSecret is a random, typeable secret: 16 base32 letters in groups.
+func demoSecret() string {
+	b := make([]byte, 10)
+	rand.Read(b)
+	s := strings.ToLower(base32.StdEncoding.EncodeToString(b))
+	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
+}
+
+func loadDemoState(path string) (*demoState, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var st demoState
+	if err := json.Unmarshal(b, &st); err != nil || st.Household == "" || len(st.Members) == 0 {
+		return nil, &apperr.Error{Op: "demo", Code: apperr.Invalid,
+			Message: fmt.Sprintf("%s is damaged; delete the demo data directory to start afresh", path), Err: err}
+	}
+	return &st, nil
+}
+
+func saveDemoState(path string, st *demoState) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o600)
+}
