@@ -30,7 +30,7 @@ func browserLogIn(base, email, password string) chromedp.Action[chromedp.Void] {
 // clearInput empties a form field.
 func clearInput(id string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { document.getElementById(` + strconv.Quote(id) + `).value = ""; return true; })()`)(ctx, tg)
+		_, err := chromedp.Evaluate[bool](`(() => { document.getElementById(`+strconv.Quote(id)+`).value = ""; return true; })()`)(ctx, tg)
 		return err
 	})
 }
