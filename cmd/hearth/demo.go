@@ -77,6 +77,9 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions, stdout io.Writer)
 		return err
 	}
 	for _, creds := range st.Devices {
+		// The broker may be on another port than when the device paired
+		// (the default port was taken, and a free one chosen).
+		creds.MQTTURL = m.mqttURL()
 		d, err := sim.New(sim.Config{
 			Server: m.URL(), Credentials: &creds, Heartbeat: opts.Heartbeat, EventEvery: opts.EventEvery,
 			Logger: m.Logger.With("component", "demo"),
@@ -93,11 +96,11 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions, stdout io.Writer)
 		}()
 	}
 	fmt.Fprintf(stdout, `
-Demo household %q: a doorbell and two cameras (virtual) report events and
-record clips every few seconds. Sign in at %s as either member (two-step
-sign-in is off for these demo accounts); unlock the key on the timeline to
-play clips in your browser:
-`, "Demo home", m.URL())
+Demo household "Demo home": a doorbell and two cameras, all virtual, report
+events and record clips every few seconds. Sign in at %s
+as either member (two-step sign-in is off for these demo accounts), open the
+household's timeline, and unlock the key to play clips in your browser:
+`, m.URL())
 	for _, mem := range st.Members {
 		fmt.Fprintf(stdout, "  %-18s password %s   key passphrase %s\n", mem.Email, mem.Password, mem.Passphrase)
 	}

@@ -266,3 +266,36 @@ func TestVaultCLI(t *testing.T) {
 		t.Fatalf("age -d: %v (%d bytes)", err, len(got))
 	}
 }
+
+// TestDemoRestarts stops the demo and starts it again on the same data: the
+// same members and devices come back (the broker may have a new port) and
+// record again.
+func TestDemoRestarts(t *testing.T) {
+	m, st, _ := startTestDemo(t)
+	ctx := context.Background()
+	ana, _ := m.Identity.LookUp(ctx, st.Members[0].Email)
+	before := len(waitForClips(t, m, ana, st, 1))
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := m.Config
+	cfg.MQTT = "127.0.0.1:0"
+	m2 := NewMain(cfg, m.Logger)
+	m2.IdentityConfig = m.IdentityConfig
+	if err := m2.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m2.Close() })
+	var out bytes.Buffer
+	if err := startDemo(ctx, m2, demoOptions{EventEvery: 300 * time.Millisecond, Heartbeat: time.Second}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), st.Members[0].Password) {
+		t.Fatalf("the restarted demo printed other details:\n%s", out.String())
+	}
+	st2, err := loadDemoState(filepath.Join(cfg.Data, "demo.json"))
+	if err != nil || st2.Household != st.Household {
+		t.Fatalf("state after restart: %+v, %v", st2, err)
+	}
+	waitForClips(t, m2, ana, st, before+3)
+}
