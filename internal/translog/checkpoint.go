@@ -37,6 +37,20 @@ func openCheckpoint(raw []byte, v note.Verifier, vkey string) (Checkpoint, error
 		}
 		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint is not a signed note: "+oneLine(err.Error()))
 	}
+	// note.Open decodes signatures leniently, ignoring the unused bits of
+	// the last base64 character; a verifier that accepts a checkpoint must
+	// accept exactly one spelling of it.
+	if i := strings.LastIndex(string(raw), "\n\n"); i >= 0 {
+		for _, line := range strings.Split(strings.TrimSuffix(string(raw[i+2:]), "\n"), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) != 3 {
+				continue
+			}
+			if _, err := base64.StdEncoding.Strict().DecodeString(fields[2]); err != nil {
+				return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint signature is not canonical base64")
+			}
+		}
+	}
 	// The body is origin, size and root, one per line, then optional
 	// extension lines (C2SP tlog-checkpoint).
 	lines := strings.Split(n.Text, "\n")
