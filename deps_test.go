@@ -14,14 +14,16 @@ import (
 // library, the shared kernel and other domains' types only; adapters import
 // domains but not each other; only cmd/hearth wires everything.
 var (
-	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true}
+	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true}
 	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true}
 	// Third-party imports a domain may use, by the domain that needs them.
 	domainLibraries = map[string][]string{
 		"identity": {"golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
 		"translog": {"github.com/transparency-dev/", "golang.org/x/mod/sumdb/"},
 		"vault":    {"filippo.io/age"},
-		"geo":      {"github.com/golang/geo"},
+		// Agencies receive submissions under an age key; the domain checks its form.
+		"neighbors": {"filippo.io/age"},
+		"geo":       {"github.com/golang/geo"},
 	}
 	// Imports no domain may use: they belong to adapters.
 	adapterOnly = []string{"database/sql", "net/http", "github.com/mochi-mqtt", "github.com/eclipse/paho", "gocloud.dev", "github.com/jackc", "modernc.org"}

@@ -3,13 +3,13 @@ package access
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"io"
 	"strings"
 	"time"
 
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
+	"hearth/internal/randid"
 	"hearth/internal/translog"
 )
 
@@ -108,12 +108,4 @@ func Read[T any](ctx context.Context, g *Gate, r Request, fetch func(context.Con
 	return v, nil
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-func newID(rnd io.Reader, prefix string) (string, error) {
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(rnd, b); err != nil {
-		return "", err
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b), nil
-}
+func newID(rnd io.Reader, prefix string) (string, error) { return randid.New(rnd, prefix) }

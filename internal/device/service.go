@@ -17,6 +17,7 @@ import (
 	"hearth/internal/clock"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // Membership is what device needs of households. household.Service
@@ -439,16 +440,7 @@ func hashSecret(secret string) []byte {
 	return h[:]
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix_ followed by 128 random bits.
-func (s *Service) newID(prefix string) (string, error) {
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", err
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b), nil
-}
+func (s *Service) newID(prefix string) (string, error) { return randid.New(s.rand, prefix) }
 
 // newSecret returns a 256-bit device credential with a recognisable
 // prefix, so a leaked one is easy to spot in logs and code.
@@ -457,5 +449,5 @@ func (s *Service) newSecret() (string, error) {
 	if _, err := io.ReadFull(s.rand, b); err != nil {
 		return "", err
 	}
-	return "hdc_" + idEncoding.EncodeToString(b), nil
+	return "hdc_" + randid.Encoding.EncodeToString(b), nil
 }

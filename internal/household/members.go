@@ -8,6 +8,7 @@ import (
 
 	"hearth/internal/apperr"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // Messages that must read the same whatever the cause.
@@ -74,7 +75,7 @@ func (s *Service) Invite(ctx context.Context, owner identity.UserID, id ID) (tok
 	if _, err := io.ReadFull(s.rand, b); err != nil {
 		return "", time.Time{}, apperr.Wrap(op, err)
 	}
-	token = invitationPrefix + idEncoding.EncodeToString(b)
+	token = invitationPrefix + randid.Encoding.EncodeToString(b)
 	now := s.clock.Now()
 	inv := &Invitation{
 		TokenHash: hashToken(token), Household: id, CreatedBy: owner,

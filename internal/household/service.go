@@ -3,7 +3,6 @@ package household
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"io"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // msgNoHousehold answers both "there is no such household" and "you are not
@@ -220,13 +220,4 @@ func (s *Service) hide(op string, err error) error {
 	return apperr.Wrap(op, err)
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix_ followed by 128 random bits.
-func (s *Service) newID(prefix string) (string, error) {
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", err
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b), nil
-}
+func (s *Service) newID(prefix string) (string, error) { return randid.New(s.rand, prefix) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"fmt"
 	"io"
 	"net/mail"
@@ -13,6 +12,7 @@ import (
 
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
+	"hearth/internal/randid"
 )
 
 // Config holds the identity rules that an operator or a test may tune.
@@ -519,16 +519,7 @@ func humanDuration(d time.Duration) string {
 	}
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix_ followed by 128 random bits.
-func (s *Service) newID(prefix string) (string, error) {
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", err
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b), nil
-}
+func (s *Service) newID(prefix string) (string, error) { return randid.New(s.rand, prefix) }
 
 // newToken returns a 256-bit secret token with a recognisable prefix, so a
 // leaked one is easy to spot in logs and code.
@@ -537,7 +528,7 @@ func (s *Service) newToken(prefix string) (string, error) {
 	if _, err := io.ReadFull(s.rand, b); err != nil {
 		return "", err
 	}
-	return prefix + idEncoding.EncodeToString(b), nil
+	return prefix + randid.Encoding.EncodeToString(b), nil
 }
 
 func hashToken(token string) []byte {

@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"io"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"hearth/internal/clock"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // Blobs keeps ciphertext blobs; *blobstore.Store implements it.
@@ -90,16 +90,7 @@ func NewService(store Store, blobs Blobs, households Households, clk clock.Clock
 	return &Service{store: store, blobs: blobs, households: households, clock: clk, rand: rnd, cfg: cfg}
 }
 
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-
-// newID returns prefix_ followed by 128 random bits in lower-case base32.
-func (s *Service) newID(prefix string) (string, error) {
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", err
-	}
-	return prefix + "_" + idEncoding.EncodeToString(b), nil
-}
+func (s *Service) newID(prefix string) (string, error) { return randid.New(s.rand, prefix) }
 
 // msgNotFound is the one answer for a clip that does not exist and a clip
 // the caller may not see, so the two cannot be told apart.

@@ -1,0 +1,22 @@
+// Package randid makes Hearth's random identifiers: a short prefix naming
+// what is identified, an underscore, and 128 random bits in lower-case
+// base32 (26 characters), e.g. "h_k3…". Lower case and no padding keep
+// them readable, typeable and safe in URLs and file names.
+package randid
+
+import (
+	"encoding/base32"
+	"io"
+)
+
+// Encoding is lower-case base32 without padding, for identifiers and tokens.
+var Encoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// New returns prefix, "_" and 128 bits read from rnd.
+func New(rnd io.Reader, prefix string) (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(rnd, b); err != nil {
+		return "", err
+	}
+	return prefix + "_" + Encoding.EncodeToString(b), nil
+}
