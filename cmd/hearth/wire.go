@@ -29,6 +29,7 @@ import (
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/mqttgw"
+	"hearth/internal/neighbors"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/translog"
@@ -51,6 +52,7 @@ type Main struct {
 	Notices    *notice.Service
 	Access     *access.Service
 	Households *household.Service
+	Neighbors  *neighbors.Service
 	Devices    *device.Service
 	Gateway    *mqttgw.Gateway
 	Blobs      *blobstore.Store
@@ -110,6 +112,7 @@ func (m *Main) Open(ctx context.Context) error {
 		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
 	m.Access = access.NewService(gate, m.Identity, m.Notices)
 	m.Households = household.NewService(sqlstore.NewHouseholdStore(m.DB), m.Clock, rand.Reader)
+	m.Neighbors = neighbors.NewService(sqlstore.NewNeighborsStore(m.DB), m.Log, m.Households, m.Clock, rand.Reader)
 	m.Devices = device.NewService(sqlstore.NewDeviceStore(m.DB), m.Households, m.Clock, rand.Reader)
 	blobsURL, err := m.Config.BlobsURL()
 	if err != nil {

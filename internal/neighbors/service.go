@@ -1,0 +1,187 @@
+package neighbors
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"time"
+
+	"filippo.io/age"
+
+	"hearth/internal/apperr"
+	"hearth/internal/clock"
+	"hearth/internal/household"
+	"hearth/internal/identity"
+	"hearth/internal/randid"
+	"hearth/internal/translog"
+)
+
+// Log entry types this package appends.
+const (
+	EntryAgencyRegistered translog.EntryType = "agency.registered"
+	EntryAgencyVerified   translog.EntryType = "agency.verified"
+	EntryRequestPosted    translog.EntryType = "rfa.posted"
+	EntryRequestResolved  translog.EntryType = "rfa.resolved"
+)
+
+// Log is what the package needs of the transparency log: a durable append.
+type Log interface {
+	Append(ctx context.Context, e translog.Entry) (uint64, error)
+}
+
+// Households is what the package needs of the household domain.
+type Households interface {
+	MemberRole(ctx context.Context, id household.ID, user identity.UserID) (household.MemberRole, error)
+}
+
+// Actor is who is acting, with the role their account holds.
+type Actor struct {
+	ID   identity.UserID
+	Role identity.Role
+}
+
+// Service holds the rules of agencies and their requests.
+type Service struct {
+	store      Store
+	log        Log
+	households Households
+	clock      clock.Clock
+	rand       io.Reader
+}
+
+// NewService returns a Service; rnd is the source of identifiers
+// (crypto/rand.Reader when nil).
+func NewService(store Store, log Log, households Households, clk clock.Clock, rnd io.Reader) *Service {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return &Service{store: store, log: log, households: households, clock: clk, rand: rnd}
+}
+
+// appendTimeout bounds the wait for the log: what cannot be logged in this
+// time does not happen.
+const appendTimeout = 10 * time.Second
+
+// publish appends e to the log, durably, before whatever it records
+// becomes visible. Unavailable when the log cannot be written.
+func (s *Service) publish(ctx context.Context, op string, typ translog.EntryType, at time.Time, body map[string]any) (uint64, error) {
+	actx, cancel := context.WithTimeout(ctx, appendTimeout)
+	defer cancel()
+	idx, err := s.log.Append(actx, translog.Entry{Type: typ, Time: at, Body: body})
+	if err != nil {
+		return 0, &apperr.Error{Op: op, Code: apperr.Unavailable,
+			Message: "The transparency log cannot be written, so nothing was published. Try again shortly.", Err: err}
+	}
+	return idx, nil
+}
+
+// RegisterAgency records a new agency, pending verification, with the
+// officer registering it as its first officer. Forbidden unless the actor
+// holds the agency-officer role (whose accounts always have two-step
+// sign-in); Invalid for a missing or overlong field.
+func (s *Service) RegisterAgency(ctx context.Context, officer Actor, n NewAgency) (*Agency, error) {
+	const op = "neighbors.RegisterAgency"
+	if officer.Role != identity.RoleAgencyOfficer {
+		return nil, apperr.E(op, apperr.Forbidden, "Only agency officers register agencies.")
+	}
+	n, err := n.validate()
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.newID("ag")
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	a := &Agency{ID: AgencyID(id), Name: n.Name, Jurisdiction: n.Jurisdiction, Kind: n.Kind,
+		RegisteredBy: officer.ID, RegisteredAt: s.clock.Now()}
+	if _, err := s.publish(ctx, op, EntryAgencyRegistered, a.RegisteredAt, agencyBody(a)); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateAgency(ctx, a, officer.ID); err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	return a, nil
+}
+
+// VerifyAgency marks an agency verified, after an administrator checked it
+// is what it says. Forbidden for anyone but an administrator; NotFound for
+// an unknown agency; Conflict if it is verified already.
+func (s *Service) VerifyAgency(ctx context.Context, admin Actor, id AgencyID) (*Agency, error) {
+	const op = "neighbors.VerifyAgency"
+	if admin.Role != identity.RoleAdmin {
+		return nil, apperr.E(op, apperr.Forbidden, "Only administrators verify agencies.")
+	}
+	a, err := s.store.FindAgency(ctx, id)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	if a.Verified() {
+		return nil, apperr.E(op, apperr.Conflict, "This agency is verified already.")
+	}
+	a.VerifiedBy, a.VerifiedAt = admin.ID, s.clock.Now()
+	if _, err := s.publish(ctx, op, EntryAgencyVerified, a.VerifiedAt, agencyBody(a)); err != nil {
+		return nil, err
+	}
+	if err := s.store.VerifyAgency(ctx, a); err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	return a, nil
+}
+
+// SetAgencyRecipient sets the age recipient residents' submissions are
+// wrapped for. Forbidden unless officer is one of the agency's officers;
+// Invalid unless recipient is an age X25519 recipient.
+func (s *Service) SetAgencyRecipient(ctx context.Context, officer Actor, id AgencyID, recipient string) error {
+	const op = "neighbors.SetAgencyRecipient"
+	if err := s.checkOfficer(ctx, op, officer, id); err != nil {
+		return err
+	}
+	r, err := age.ParseX25519Recipient(recipient)
+	if err != nil || r.String() != recipient {
+		return apperr.E(op, apperr.Invalid, "The agency's key must be an age public key (age1…).")
+	}
+	return apperr.Wrap(op, s.store.SetAgencyRecipient(ctx, id, recipient))
+}
+
+// Agency returns an agency; agencies are public. NotFound if none.
+func (s *Service) Agency(ctx context.Context, id AgencyID) (*Agency, error) {
+	a, err := s.store.FindAgency(ctx, id)
+	return a, apperr.Wrap("neighbors.Agency", err)
+}
+
+// Agencies lists every agency, verified ones first, by name.
+func (s *Service) Agencies(ctx context.Context) ([]*Agency, error) {
+	list, err := s.store.ListAgencies(ctx)
+	return list, apperr.Wrap("neighbors.Agencies", err)
+}
+
+// OfficerAgencies lists the agencies officer serves.
+func (s *Service) OfficerAgencies(ctx context.Context, officer Actor) ([]*Agency, error) {
+	list, err := s.store.ListOfficerAgencies(ctx, officer.ID)
+	return list, apperr.Wrap("neighbors.OfficerAgencies", err)
+}
+
+// checkOfficer returns Forbidden unless actor is an officer of the agency.
+func (s *Service) checkOfficer(ctx context.Context, op string, actor Actor, id AgencyID) error {
+	if actor.Role != identity.RoleAgencyOfficer {
+		return apperr.E(op, apperr.Forbidden, "Only the agency's officers may do this.")
+	}
+	ok, err := s.store.IsOfficer(ctx, id, actor.ID)
+	if err != nil {
+		return apperr.Wrap(op, err)
+	}
+	if !ok {
+		return apperr.E(op, apperr.Forbidden, "Only the agency's officers may do this.")
+	}
+	return nil
+}
+
+func agencyBody(a *Agency) map[string]any {
+	b := map[string]any{"agency": string(a.ID), "name": a.Name, "jurisdiction": a.Jurisdiction, "kind": string(a.Kind)}
+	if a.Verified() {
+		b["verified_at"] = a.VerifiedAt.UTC().Format(time.RFC3339)
+	}
+	return b
+}
+
+func (s *Service) newID(prefix string) (string, error) { return randid.New(s.rand, prefix) }
