@@ -130,8 +130,9 @@ func runVaultGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, `Usage: hearth vault get --server URL --clip ID --identity FILE -o OUT
 
 Downloads a clip of one of your households and decrypts it on this machine
-with your age identity; the server only ever sends ciphertext. The output
-appears only once the whole clip has decrypted and authenticated.
+with your age identity; the server only ever sends ciphertext. An output
+file appears only once the whole clip has decrypted and authenticated (with
+-o -, each 64 KiB is authenticated before it is written).
 
 Flags:`)
 		fs.PrintDefaults()
@@ -143,8 +144,8 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(*clip, "c_") || strings.ContainsAny(*clip, "/?#%") {
-		return usageError{"--clip must be a clip id, like c_…"}
+	if err := checkIDFlag("clip", *clip, "c"); err != nil {
+		return err
 	}
 	if *out == "" {
 		return usageError{"-o is required (- for standard output)"}
@@ -178,6 +179,15 @@ Flags:`)
 		return err
 	}
 	return writeAtomically(*out, content)
+}
+
+// checkIDFlag returns a usage error unless the flag --name holds an
+// identifier with the prefix, with nothing that would change the API path.
+func checkIDFlag(name, value, prefix string) error {
+	if !strings.HasPrefix(value, prefix+"_") || strings.ContainsAny(value, "/?#%") {
+		return usageError{fmt.Sprintf("--%s must be a %s id, like %s_…", name, name, prefix)}
+	}
+	return nil
 }
 
 // readIdentities reads an age identity file; it refuses a passphrase-wrapped
@@ -370,8 +380,8 @@ Flags:`)
 	if err != nil {
 		return err
 	}
-	if !strings.HasPrefix(*hh, "h_") || strings.ContainsAny(*hh, "/?#%") {
-		return usageError{"--household must be a household id, like h_…"}
+	if err := checkIDFlag("household", *hh, "h"); err != nil {
+		return err
 	}
 	if *identityFile == "" {
 		return usageError{"--identity is required"}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"hearth/internal/access"
-	"hearth/internal/apperr"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
 )
@@ -74,15 +73,8 @@ func (s *AccessStore) DecideGrant(ctx context.Context, g *access.Grant) error {
 		if err != nil || n == 1 {
 			return err
 		}
-		var exists int
-		err = tx.queryRow(ctx, `SELECT COUNT(*) FROM access_grants WHERE id = ?`, string(g.ID)).Scan(&exists)
-		if err != nil {
-			return err
-		}
-		if exists == 0 {
-			return apperr.E(op, apperr.NotFound, "No such access grant.")
-		}
-		return apperr.E(op, apperr.Conflict, "This request was already decided.")
+		return existsOr(ctx, tx, op, `SELECT 1 FROM access_grants WHERE id = ?`, string(g.ID),
+			"No such access grant.", "This request was already decided.")
 	})
 }
 

@@ -33,20 +33,6 @@ const (
 	msgEventExists    = "An event with this identifier already exists."
 )
 
-// classifyDevice is classify for device tables, where a foreign key names a
-// household or a device rather than an account.
-func classifyDevice(op string, d *dialect, err error, conflictMsg, missingMsg string) error {
-	switch {
-	case err == nil:
-		return nil
-	case conflictMsg != "" && d.uniqueViolation(err):
-		return &apperr.Error{Op: op, Code: apperr.Conflict, Message: conflictMsg, Err: err}
-	case d.foreignKeyViolation(err):
-		return &apperr.Error{Op: op, Code: apperr.NotFound, Message: missingMsg, Err: err}
-	}
-	return err
-}
-
 // CreatePairingCode inserts p. NotFound if the household does not exist;
 // Conflict if the hash is taken.
 func (s *DeviceStore) CreatePairingCode(ctx context.Context, p *device.PairingCode) error {
@@ -56,7 +42,7 @@ func (s *DeviceStore) CreatePairingCode(ctx context.Context, p *device.PairingCo
 			created_by, created_at, expires_at, used_at, device_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.Hash, string(p.Household), string(p.Kind), p.Name, p.CreatedBy,
 			micros(p.CreatedAt), micros(p.ExpiresAt), micros(p.UsedAt), string(p.Device))
-		return classifyDevice(op, tx.db.d, err, msgCodeExists, msgNoHouseholdDev)
+		return classifyRef(op, tx.db.d, err, msgCodeExists, msgNoHouseholdDev)
 	})
 }
 
@@ -83,7 +69,7 @@ func (s *DeviceStore) PairDevice(ctx context.Context, codeHash []byte, d *device
 		_, err = tx.exec(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(d.ID), hh, kind, name, d.CredentialHash, micros(d.PairedAt),
 			micros(d.RevokedAt), micros(d.LastSeenAt), d.Online)
-		return classifyDevice(op, tx.db.d, err, msgDeviceExists, msgNoHouseholdDev)
+		return classifyRef(op, tx.db.d, err, msgDeviceExists, msgNoHouseholdDev)
 	})
 }
 
@@ -193,7 +179,7 @@ func (s *DeviceStore) RecordActivity(ctx context.Context, events []*device.Event
 			rest = rest[len(chunk):]
 			n, err := insertEvents(ctx, tx, chunk)
 			if err != nil {
-				return classifyDevice(op, tx.db.d, err, msgEventExists, msgNoDevice)
+				return classifyRef(op, tx.db.d, err, msgEventExists, msgNoDevice)
 			}
 			stored += n
 		}

@@ -37,15 +37,35 @@ const (
 // inTx to wrap as Internal. A foreign-key violation means the owning account
 // does not exist.
 func classify(op string, d *dialect, err error, conflictMsg string) error {
+	return classifyRef(op, d, err, conflictMsg, msgNoUser)
+}
+
+// classifyRef is classify for tables whose foreign key names something
+// other than an account: a violation is NotFound with missingMsg.
+func classifyRef(op string, d *dialect, err error, conflictMsg, missingMsg string) error {
 	switch {
 	case err == nil:
 		return nil
 	case conflictMsg != "" && d.uniqueViolation(err):
 		return &apperr.Error{Op: op, Code: apperr.Conflict, Message: conflictMsg, Err: err}
 	case d.foreignKeyViolation(err):
-		return &apperr.Error{Op: op, Code: apperr.NotFound, Message: msgNoUser, Err: err}
+		return &apperr.Error{Op: op, Code: apperr.NotFound, Message: missingMsg, Err: err}
 	}
 	return err
+}
+
+// existsOr tells why a conditional update changed nothing: NotFound with
+// missing when the row does not exist, Conflict with conflict when it does.
+func existsOr(ctx context.Context, tx *tx, op, query, id, missing, conflict string) error {
+	var one int
+	err := tx.queryRow(ctx, query, id).Scan(&one)
+	switch {
+	case err == sql.ErrNoRows:
+		return apperr.E(op, apperr.NotFound, missing)
+	case err != nil:
+		return err
+	}
+	return apperr.E(op, apperr.Conflict, conflict)
 }
 
 // ---- users ----

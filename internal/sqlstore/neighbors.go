@@ -178,7 +178,7 @@ func (s *NeighborsStore) CreateRequest(ctx context.Context, r *neighbors.Request
 			string(r.ID), string(r.Agency), string(r.PostedBy), r.IncidentType, r.Title, r.Description, r.CaseNumber, r.Contact,
 			micros(r.WindowStart), micros(r.WindowEnd), string(area), r.SquareMiles, micros(r.PostedAt), int64(r.PostedIndex),
 			micros(r.ResolvedAt), int64(r.ResolvedIndex))
-		return classifyDevice(op, tx.db.d, err, "A request with this identifier already exists.", msgNoAgency)
+		return classifyRef(op, tx.db.d, err, "A request with this identifier already exists.", msgNoAgency)
 	})
 }
 
@@ -227,7 +227,7 @@ func (s *NeighborsStore) SetOptOut(ctx context.Context, hh household.ID, optOut 
 		_, err := tx.exec(ctx, `INSERT INTO household_rfa_opt_outs (household_id, opted_out, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (household_id) DO UPDATE SET opted_out = excluded.opted_out, updated_at = excluded.updated_at`,
 			string(hh), optOut, micros(at))
-		return classifyDevice(op, tx.db.d, err, "", "No such household.")
+		return classifyRef(op, tx.db.d, err, "", "No such household.")
 	})
 }
 
@@ -243,18 +243,4 @@ func (s *NeighborsStore) OptedOut(ctx context.Context, hh household.ID) (bool, e
 		return err
 	})
 	return out, err
-}
-
-// existsOr tells why a conditional update changed nothing: NotFound with
-// missing when the row does not exist, Conflict with conflict when it does.
-func existsOr(ctx context.Context, tx *tx, op, query, id, missing, conflict string) error {
-	var one int
-	err := tx.queryRow(ctx, query, id).Scan(&one)
-	switch {
-	case err == sql.ErrNoRows:
-		return apperr.E(op, apperr.NotFound, missing)
-	case err != nil:
-		return err
-	}
-	return apperr.E(op, apperr.Conflict, conflict)
 }
