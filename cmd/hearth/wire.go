@@ -26,13 +26,16 @@ import (
 	"hearth/internal/blobstore"
 	"hearth/internal/clock"
 	"hearth/internal/device"
+	"hearth/internal/feed"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/legal"
 	"hearth/internal/mqttgw"
 	"hearth/internal/neighbors"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/translog"
+	"hearth/internal/transparency"
 	"hearth/internal/vault"
 	"hearth/internal/web"
 )
@@ -53,6 +56,9 @@ type Main struct {
 	Access     *access.Service
 	Households *household.Service
 	Neighbors  *neighbors.Service
+	Feed       *feed.Service
+	Legal      *legal.Service
+	Report     *transparency.Service
 	Devices    *device.Service
 	Gateway    *mqttgw.Gateway
 	Blobs      *blobstore.Store
@@ -123,6 +129,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Vault = vault.NewService(sqlstore.NewVaultStore(m.DB), m.Blobs, m.Households, m.Clock, rand.Reader, vault.DefaultConfig())
 
+	if err := m.wireLegal(ctx); err != nil {
+		return err
+	}
+	if err := m.wireFeed(ctx); err != nil {
+		return err
+	}
+
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := m.startGateway(ctx); err != nil {
@@ -136,7 +149,8 @@ func (m *Main) Open(ctx context.Context) error {
 		CSRFKey:        deriveKey(secret, "csrf"),
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
-	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault, Clock: m.Clock}, m.DB.Ping, m.Logger, m.Registry)
+	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault,
+		Neighbors: m.Neighbors, Feed: m.Feed, Legal: m.Legal, Report: m.Report, Clock: m.Clock}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,9 @@ type Kind string
 
 // Kinds of notice.
 const (
-	KindAccessGrant Kind = "access_grant" // staff were granted access to your data
+	KindAccessGrant   Kind = "access_grant"   // staff were granted access to your data
+	KindAgencyRequest Kind = "agency_request" // an agency asks for footage near your home
+	KindLegalDemand   Kind = "legal_demand"   // a legal demand concerned your data
 )
 
 // Notice is one message to one person.

@@ -86,6 +86,14 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("PUT /api/v1/clips/{id}/wraps", api(s.apiAddWrap))
 	mux.Handle("GET /api/v1/me/key", api(s.apiGetKey))
 	mux.Handle("PUT /api/v1/me/key", api(s.apiSetKey))
+	// Neighbours, agencies, legal demands and the transparency report, each
+	// in its own file.
+	s.agencyRoutes(mux, page, api)
+	s.submissionRoutes(mux, page, api)
+	s.feedRoutes(mux, page, api)
+	s.legalRoutes(mux, page, api)
+	s.transparencyRoutes(mux, page, api)
+
 	mux.Handle("/api/", s.api(s.apiNotFound))
 	return mux
 }

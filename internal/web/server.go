@@ -16,9 +16,13 @@ import (
 	"hearth/internal/access"
 	"hearth/internal/clock"
 	"hearth/internal/device"
+	"hearth/internal/feed"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/legal"
+	"hearth/internal/neighbors"
 	"hearth/internal/notice"
+	"hearth/internal/transparency"
 	"hearth/internal/vault"
 )
 
@@ -61,6 +65,10 @@ type Services struct {
 	Households *household.Service
 	Devices    *device.Service
 	Vault      *vault.Service
+	Neighbors  *neighbors.Service
+	Feed       *feed.Service
+	Legal      *legal.Service
+	Report     *transparency.Service
 	// Clock tells the pages what "today" is; nil means the real clock.
 	Clock clock.Clock
 }
@@ -75,6 +83,10 @@ type Server struct {
 	households *household.Service
 	devices    *device.Service
 	vault      *vault.Service
+	neighbors  *neighbors.Service
+	feed       *feed.Service
+	legal      *legal.Service
+	report     *transparency.Service
 	clock      clock.Clock
 
 	pairLimiter *limiter
@@ -95,6 +107,7 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 	}
 	s := &Server{
 		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log, households: svc.Households, devices: svc.Devices, vault: svc.Vault,
+		neighbors: svc.Neighbors, feed: svc.Feed, legal: svc.Legal, report: svc.Report,
 		clock:       svc.Clock,
 		pairLimiter: newLimiter(10),
 		health:      health, logger: logger, pages: pages, registry: registry,

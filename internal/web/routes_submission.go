@@ -1,0 +1,5 @@
+package web
+
+import "net/http"
+
+func (s *Server) submissionRoutes(mux *http.ServeMux, page, api func(handlerFunc) http.Handler) {}
