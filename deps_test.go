@@ -15,7 +15,7 @@ import (
 // domains but not each other; only cmd/hearth wires everything.
 var (
 	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true}
-	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true}
+	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true, "mail": true}
 	// Third-party imports a domain may use, by the domain that needs them.
 	domainLibraries = map[string][]string{
 		"identity": {"golang.org/x/crypto/argon2", "github.com/pquerna/otp"},

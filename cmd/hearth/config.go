@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"hearth/internal/apperr"
+	"hearth/internal/mail"
 )
 
 // Config is the effective configuration of serve and admin. Each setting
@@ -34,6 +35,7 @@ type Config struct {
 	TLSCert        string
 	TLSKey         string
 	LogLevel       string
+	SMTPURL        string
 
 	sources map[string]string // setting name -> where its value came from
 }
@@ -70,6 +72,7 @@ var serveSettings = []setting{
 	{name: "secure-cookies", help: "mark cookies Secure even without TLS here (a TLS proxy is in front)"},
 	{name: "trust-forwarded", help: "trust X-Forwarded-For/-Proto from a reverse proxy"},
 	{name: "log-level", help: "log level: debug, info, warn, error"},
+	{name: "smtp-url", help: "smtp://[user:password@]host[:port]?from=address (or smtps://) to send e-mail; empty keeps it in the admins' outbox", secret: true},
 }
 
 // bind registers the settings' flags on fs, with the defaults.
@@ -106,6 +109,8 @@ func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
 			fs.BoolVar(&c.TrustForwarded, s.name, false, s.help)
 		case "log-level":
 			fs.StringVar(&c.LogLevel, s.name, "info", s.help)
+		case "smtp-url":
+			fs.StringVar(&c.SMTPURL, s.name, "", s.help)
 		default:
 			panic("unbound setting " + s.name) // a programming error, caught by any test
 		}
@@ -178,6 +183,11 @@ func (c *Config) validate() error {
 		u, err := url.Parse(c.MQTTExternal)
 		if err != nil || (u.Scheme != "mqtt" && u.Scheme != "tcp" && u.Scheme != "mqtts" && u.Scheme != "ssl") || u.Host == "" {
 			return usageError{fmt.Sprintf("--mqtt-external %q: use mqtt://host:port", redactURL(c.MQTTExternal))}
+		}
+	}
+	if c.SMTPURL != "" {
+		if _, err := mail.ParseURL(c.SMTPURL); err != nil {
+			return usageError{fmt.Sprintf("--smtp-url %q: %v", redactURL(c.SMTPURL), err)}
 		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {

@@ -114,6 +114,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Notices = notice.NewService(sqlstore.NewNoticeStore(m.DB), m.Clock, rand.Reader)
+	m.setUpMail()
 	gate := access.NewGate(m.Log, sqlstore.NewAccessStore(m.DB),
 		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
 	m.Access = access.NewService(gate, m.Identity, m.Notices)
@@ -128,6 +129,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Vault = vault.NewService(sqlstore.NewVaultStore(m.DB), m.Blobs, m.Households, m.Clock, rand.Reader, vault.DefaultConfig())
+	if err := m.connectNeighbors(ctx, gate); err != nil {
+		return err
+	}
 
 	if err := m.wireLegal(ctx); err != nil {
 		return err
@@ -168,7 +172,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	jobs, cancel := context.WithCancel(context.Background())
 	m.jobs, m.cancel = jobs, cancel
-	m.wg.Add(2)
+	m.wg.Add(4)
 	go func() {
 		defer m.wg.Done()
 		var err error
@@ -184,6 +188,14 @@ func (m *Main) Open(ctx context.Context) error {
 	go func() {
 		defer m.wg.Done()
 		m.purgeExpired(jobs)
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.keepNeighborsCurrent(jobs)
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.sendMail(jobs)
 	}()
 	return nil
 }

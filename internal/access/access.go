@@ -24,6 +24,8 @@ type ObjectKind string
 // Kinds of data reads go through the gate for.
 const (
 	ObjectAccountMetadata ObjectKind = "account.metadata"
+	// A clip's ciphertext, opened by an agency the owner submitted it to.
+	ObjectClip ObjectKind = "media.clip"
 )
 
 // Purpose is why data is read.
@@ -31,7 +33,8 @@ type Purpose string
 
 // Purposes.
 const (
-	PurposeSupport Purpose = "support"
+	PurposeSupport              Purpose = "support"
+	PurposeRequestForAssistance Purpose = "request_for_assistance"
 )
 
 // LegalBasis is what allows the read.
@@ -40,6 +43,7 @@ type LegalBasis string
 // Legal bases.
 const (
 	BasisAccessGrant LegalBasis = "access_grant"
+	BasisConsent     LegalBasis = "consent" // the owner chose to share
 )
 
 // Log entry types this package writes; docs/log.md describes their bodies.

@@ -61,6 +61,7 @@ type Service struct {
 	mu            sync.RWMutex
 	publisher     Publisher
 	disconnectors []Disconnector
+	observers     []CameraObserver
 }
 
 // NewService returns a Service. rnd is the source of every id, code and
@@ -161,6 +162,7 @@ func (s *Service) Pair(ctx context.Context, code string) (*Device, string, error
 		}
 		return nil, "", apperr.Wrap(op, err)
 	}
+	s.camerasChanged(ctx, d.Household)
 	return d, secret, nil
 }
 
@@ -246,12 +248,14 @@ func (s *Service) Rename(ctx context.Context, user identity.UserID, id ID, name 
 // stays listed, marked revoked, with its events. NotFound as for Get.
 func (s *Service) Revoke(ctx context.Context, user identity.UserID, id ID) error {
 	const op = "device.Revoke"
-	if _, err := s.get(ctx, op, user, id); err != nil {
+	d, err := s.get(ctx, op, user, id)
+	if err != nil {
 		return err
 	}
 	if err := s.store.RevokeDevice(ctx, id, s.clock.Now()); err != nil {
 		return apperr.Wrap(op, err)
 	}
+	s.camerasChanged(ctx, d.Household)
 	s.mu.RLock()
 	ds := s.disconnectors
 	s.mu.RUnlock()

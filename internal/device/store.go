@@ -41,6 +41,9 @@ type Store interface {
 	// ListDevices returns the household's devices, revoked ones included,
 	// oldest first (none for an unknown household).
 	ListDevices(ctx context.Context, hh household.ID) ([]*Device, error)
+	// ListHouseholdsWithDevices returns, once each, the households that
+	// have an unrevoked device of one of kinds.
+	ListHouseholdsWithDevices(ctx context.Context, kinds []Kind) ([]household.ID, error)
 	// RenameDevice sets the device's name. NotFound if none.
 	RenameDevice(ctx context.Context, id ID, name string) error
 	// RevokeDevice marks the device revoked at t and offline. Revoking

@@ -137,7 +137,10 @@ func (s *Service) Leave(ctx context.Context, user identity.UserID, id ID) error 
 			return apperr.E(op, apperr.Conflict, msgLastOwner)
 		}
 	}
-	_, err = s.store.RemoveMember(ctx, id, user)
+	deleted, err := s.store.RemoveMember(ctx, id, user)
+	if err == nil && deleted {
+		s.homeChanged(ctx, id)
+	}
 	return s.hide(op, err)
 }
 

@@ -24,9 +24,10 @@ const msgNoHousehold = "No such household."
 // people join and leave, and what anyone outside may learn of its home.
 // Web pages, the JSON API, the CLI and other domains all go through it.
 type Service struct {
-	store Store
-	clock clock.Clock
-	rand  io.Reader
+	store     Store
+	clock     clock.Clock
+	rand      io.Reader
+	observers observers
 }
 
 // NewService returns a Service. rnd is the source of identifiers and
@@ -104,6 +105,7 @@ func (s *Service) Create(ctx context.Context, owner identity.UserID, n NewHouseh
 	if err := s.store.CreateHousehold(ctx, h, owner); err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
+	s.homeChanged(ctx, h.ID)
 	return h, nil
 }
 
@@ -147,6 +149,7 @@ func (s *Service) Update(ctx context.Context, user identity.UserID, id ID, n New
 	if err := s.store.UpdateHousehold(ctx, h); err != nil {
 		return nil, s.hide(op, err)
 	}
+	s.homeChanged(ctx, h.ID)
 	return h, nil
 }
 

@@ -45,6 +45,11 @@ func (s *Service) PostRequest(ctx context.Context, officer Actor, agency AgencyI
 	if err := s.store.CreateRequest(ctx, r); err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
+	// The request is public now. A delivery cut short is finished by
+	// DeliverPending, so it does not fail the posting.
+	if err := s.deliver(ctx, r, a); err != nil {
+		s.warn("delivery of a request did not finish; it will be resumed", "request", string(r.ID), "err", err)
+	}
 	return r, nil
 }
 

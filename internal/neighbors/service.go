@@ -4,16 +4,21 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
+	"log/slog"
+	"sync"
 	"time"
 
 	"filippo.io/age"
 
+	"hearth/internal/access"
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/notice"
 	"hearth/internal/randid"
 	"hearth/internal/translog"
+	"hearth/internal/vault"
 )
 
 // Log entry types this package appends.
@@ -32,6 +37,49 @@ type Log interface {
 // Households is what the package needs of the household domain.
 type Households interface {
 	MemberRole(ctx context.Context, id household.ID, user identity.UserID) (household.MemberRole, error)
+	MemberIDs(ctx context.Context, id household.ID) ([]identity.UserID, error)
+	// HomesForIndex and HomeForIndex return precise homes, which never
+	// leave the process: the index answers with households only.
+	HomesForIndex(ctx context.Context) ([]household.HomeEntry, error)
+	HomeForIndex(ctx context.Context, id household.ID) (household.Location, error)
+}
+
+// Cameras is what the package needs of the device domain: which
+// households have a device that records.
+type Cameras interface {
+	HasCamera(ctx context.Context, hh household.ID) (bool, error)
+	HouseholdsWithCameras(ctx context.Context) ([]household.ID, error)
+}
+
+// Notifier tells a person something in the app (and by e-mail).
+type Notifier interface {
+	Notify(ctx context.Context, user identity.UserID, kind notice.Kind, text string) error
+}
+
+// Clips is what the package needs of the vault: submitted clips are the
+// resident's own, wrapped by their browser for the agency's key.
+type Clips interface {
+	Clip(ctx context.Context, user identity.UserID, id vault.ClipID) (*vault.Clip, error)
+	Describe(ctx context.Context, id vault.ClipID) (*vault.Clip, error)
+	ListWraps(ctx context.Context, user identity.UserID, id vault.ClipID) ([]*vault.Wrap, error)
+	RemoveWrap(ctx context.Context, user identity.UserID, id vault.ClipID, recipient string) error
+	OpenFor(ctx context.Context, id vault.ClipID, recipient string) (io.ReadCloser, error)
+}
+
+// Gate records an agency's read of a resident's clip in the log before
+// it happens.
+type Gate interface {
+	Record(ctx context.Context, r access.Request) (*access.Event, error)
+}
+
+// Collaborators are the services fan-out and submissions need; Main
+// connects them once all are built.
+type Collaborators struct {
+	Cameras  Cameras
+	Notifier Notifier
+	Clips    Clips
+	Gate     Gate
+	Logger   *slog.Logger
 }
 
 // Actor is who is acting, with the role their account holds.
@@ -47,6 +95,15 @@ type Service struct {
 	households Households
 	clock      clock.Clock
 	rand       io.Reader
+
+	cameras  Cameras
+	notifier Notifier
+	clips    Clips
+	gate     Gate
+	logger   *slog.Logger
+
+	reachMu sync.RWMutex
+	reach   *reach
 }
 
 // NewService returns a Service; rnd is the source of identifiers
@@ -55,7 +112,13 @@ func NewService(store Store, log Log, households Households, clk clock.Clock, rn
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	return &Service{store: store, log: log, households: households, clock: clk, rand: rnd}
+	return &Service{store: store, log: log, households: households, clock: clk, rand: rnd, reach: newReach()}
+}
+
+// Connect gives the service what fan-out and submissions need. Call it
+// once, before LoadHomes and before serving.
+func (s *Service) Connect(c Collaborators) {
+	s.cameras, s.notifier, s.clips, s.gate, s.logger = c.Cameras, c.Notifier, c.Clips, c.Gate, c.Logger
 }
 
 // appendTimeout bounds the wait for the log: what cannot be logged in this

@@ -62,6 +62,9 @@ func (s *Service) Stats(ctx context.Context, from, to time.Time) (Stats, error) 
 	for id, n := range counts {
 		st.RequestsByAgency = append(st.RequestsByAgency, AgencyRequestCount{Agency: id, Name: names[id], Requests: n})
 	}
+	if st.ClipsShared, err = s.store.CountClipsShared(ctx, from, to); err != nil {
+		return st, apperr.Wrap(op, err)
+	}
 	sort.Slice(st.RequestsByAgency, func(i, j int) bool {
 		a, b := st.RequestsByAgency[i], st.RequestsByAgency[j]
 		return a.Name < b.Name || a.Name == b.Name && a.Agency < b.Agency

@@ -45,4 +45,44 @@ type Store interface {
 	SetOptOut(ctx context.Context, hh household.ID, optOut bool, at time.Time) error
 	// OptedOut reports the household's choice; false when never made.
 	OptedOut(ctx context.Context, hh household.ID) (bool, error)
+	// ListOptedOut returns every household that opted out.
+	ListOptedOut(ctx context.Context) ([]household.ID, error)
+
+	// AddDelivery records that the request reached the household; false if
+	// it had already. NotFound if the household (or request) does not exist.
+	AddDelivery(ctx context.Context, id RequestID, hh household.ID, at time.Time) (bool, error)
+	// MarkDelivered records that the request's delivery finished.
+	MarkDelivered(ctx context.Context, id RequestID, at time.Time) error
+	// ListUndelivered returns the requests whose delivery has not finished, oldest first.
+	ListUndelivered(ctx context.Context) ([]*Request, error)
+	// Delivered reports whether the request reached the household.
+	Delivered(ctx context.Context, id RequestID, hh household.ID) (bool, error)
+	// ListDelivered returns the requests that reached the household, newest first.
+	ListDelivered(ctx context.Context, hh household.ID) ([]*Request, error)
+
+	// CreateSubmission inserts s with its clips. NotFound if the request does not exist.
+	CreateSubmission(ctx context.Context, s *Submission) error
+	// FindSubmission returns the submission. NotFound if none.
+	FindSubmission(ctx context.Context, id SubmissionID) (*Submission, error)
+	// ListSubmissions returns the request's submissions, oldest first:
+	// only the household's when hh is not "", withdrawn ones only when
+	// withdrawn is true.
+	ListSubmissions(ctx context.Context, id RequestID, hh household.ID, withdrawn bool) ([]*Submission, error)
+	// ListHouseholdSubmissions returns every submission the household
+	// made, withdrawn ones included, newest first.
+	ListHouseholdSubmissions(ctx context.Context, hh household.ID) ([]*Submission, error)
+	// MarkSubmissionOpened records the agency's first opening, only if the
+	// submission is not withdrawn: Conflict if it is; NotFound if none.
+	// Opening again keeps the first time.
+	MarkSubmissionOpened(ctx context.Context, id SubmissionID, at time.Time) error
+	// WithdrawSubmission saves WithdrawnAt and WithdrawnIndex, only if the
+	// submission is neither opened nor withdrawn: Conflict otherwise;
+	// NotFound if none.
+	WithdrawSubmission(ctx context.Context, s *Submission) error
+	// CountResponders counts the households with a submission to the
+	// request that is not withdrawn.
+	CountResponders(ctx context.Context, id RequestID) (int, error)
+	// CountClipsShared counts the clips in submissions made in [from, to)
+	// and not withdrawn.
+	CountClipsShared(ctx context.Context, from, to time.Time) (int, error)
 }

@@ -3,8 +3,8 @@ package notice
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +12,7 @@ import (
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // ID identifies a notice.
@@ -53,6 +54,12 @@ type Service struct {
 	store Store
 	clock clock.Clock
 	rand  io.Reader
+
+	// E-mail, when set up by SetMail.
+	mail    MailStore
+	emails  Emails
+	siteURL string
+	logger  *slog.Logger
 }
 
 // NewService returns a Service; rnd is the source of ids (crypto/rand when nil).
@@ -73,15 +80,16 @@ func (s *Service) Notify(ctx context.Context, user identity.UserID, kind Kind, t
 	if text == "" || utf8.RuneCountInString(text) > MaxTextLength {
 		return apperr.E(op, apperr.Invalid, "A notice needs a text of 1 to 2000 characters.")
 	}
-	b := make([]byte, 16)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
+	id, err := randid.New(s.rand, "n")
+	if err != nil {
 		return apperr.Wrap(op, err)
 	}
-	n := &Notice{
-		ID:     ID("n_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))),
-		UserID: user, Kind: kind, Text: text, CreatedAt: s.clock.Now(),
+	n := &Notice{ID: ID(id), UserID: user, Kind: kind, Text: text, CreatedAt: s.clock.Now()}
+	if err := s.store.CreateNotice(ctx, n); err != nil {
+		return apperr.Wrap(op, err)
 	}
-	return apperr.Wrap(op, s.store.CreateNotice(ctx, n))
+	s.enqueue(ctx, n)
+	return nil
 }
 
 // List returns the user's latest notices, newest first.

@@ -281,3 +281,34 @@ func decodeData(s string) (map[string]any, error) {
 	err := json.Unmarshal([]byte(s), &m)
 	return m, err
 }
+
+// ListHouseholdsWithDevices implements device.Store.
+func (s *DeviceStore) ListHouseholdsWithDevices(ctx context.Context, kinds []device.Kind) ([]household.ID, error) {
+	const op = "sqlstore.ListHouseholdsWithDevices"
+	out := []household.ID{}
+	if len(kinds) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = string(k)
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")
+	err := s.db.read(ctx, op, func(tx *tx) error {
+		rows, err := tx.query(ctx, `SELECT DISTINCT household_id FROM devices
+			WHERE revoked_at = 0 AND kind IN (`+marks+`) ORDER BY household_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, household.ID(id))
+		}
+		return rows.Err()
+	})
+	return out, err
+}

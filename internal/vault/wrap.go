@@ -136,3 +136,21 @@ func (s *Service) RemoveWrap(ctx context.Context, user identity.UserID, id ClipI
 	}
 	return apperr.Wrap(op, err)
 }
+
+// Clip returns a clip's metadata to a member of its household. NotFound to
+// anyone else, as for a clip that does not exist.
+func (s *Service) Clip(ctx context.Context, user identity.UserID, id ClipID) (*Clip, error) {
+	return s.authorize(ctx, "vault.Clip", user, id)
+}
+
+// Describe returns a clip's metadata with no authorization, for a caller
+// that has decided who may see it (an agency, for a clip a resident
+// submitted to it). NotFound if the clip is gone.
+func (s *Service) Describe(ctx context.Context, id ClipID) (*Clip, error) {
+	const op = "vault.Describe"
+	c, err := s.store.FindClip(ctx, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, &apperr.Error{Op: op, Code: apperr.NotFound, Message: msgNotFound, Err: err}
+	}
+	return c, apperr.Wrap(op, err)
+}

@@ -57,6 +57,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /households/{id}/devices/pair", page(s.handleStartPairing))
 	mux.Handle("POST /devices/{id}/rename", page(s.deviceAction(s.handleRenameDevice)))
 	mux.Handle("POST /devices/{id}/revoke", page(s.deviceAction(s.handleRevokeDevice)))
+	mux.Handle("GET /admin/outbox", page(s.handleOutbox))
 	mux.Handle("GET /join/{token}", page(s.handleJoinForm))
 	mux.Handle("POST /join/{token}", page(s.handleJoin))
 

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"hearth/internal/access"
+	"hearth/internal/neighbors"
+)
+
+// connectNeighbors gives the neighbours service what fan-out and
+// submissions need, registers it to follow homes and cameras, builds its
+// geo index from the store and finishes any delivery a stop cut short.
+func (m *Main) connectNeighbors(ctx context.Context, gate *access.Gate) error {
+	m.Neighbors.Connect(neighbors.Collaborators{
+		Cameras: m.Devices, Notifier: m.Notices, Clips: m.Vault, Gate: gate,
+		Logger: m.Logger.With("component", "neighbors"),
+	})
+	m.Households.AddHomeObserver(m.Neighbors)
+	m.Devices.AddCameraObserver(m.Neighbors)
+	if err := m.Neighbors.LoadHomes(ctx); err != nil {
+		return err
+	}
+	if err := m.Neighbors.DeliverPending(ctx); err != nil {
+		m.Logger.Error("finish delivering requests for assistance", "err", err)
+	}
+	return nil
+}
+
+// Intervals of the neighbours' background work.
+const (
+	// homesReloadEvery rebuilds the geo index from the store, so that
+	// changes made through other nodes reach this one's index.
+	homesReloadEvery = 5 * time.Minute
+	// pendingDeliveryEvery retries deliveries that did not finish.
+	pendingDeliveryEvery = time.Minute
+)
+
+// keepNeighborsCurrent runs until ctx is done.
+func (m *Main) keepNeighborsCurrent(ctx context.Context) {
+	reload := time.NewTicker(homesReloadEvery)
+	defer reload.Stop()
+	pending := time.NewTicker(pendingDeliveryEvery)
+	defer pending.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-reload.C:
+			if err := m.Neighbors.LoadHomes(ctx); err != nil && ctx.Err() == nil {
+				m.Logger.Error("reload the neighbours' geo index", "err", err)
+			}
+		case <-pending.C:
+			if err := m.Neighbors.DeliverPending(ctx); err != nil && ctx.Err() == nil {
+				m.Logger.Error("finish delivering requests for assistance", "err", err)
+			}
+		}
+	}
+}
