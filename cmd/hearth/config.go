@@ -13,6 +13,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"hearth/internal/apperr"
+	"hearth/internal/web"
 )
 
 // Config is the effective configuration of serve and admin. Each setting
@@ -34,6 +35,7 @@ type Config struct {
 	TLSCert        string
 	TLSKey         string
 	LogLevel       string
+	MapTiles       string
 
 	sources map[string]string // setting name -> where its value came from
 }
@@ -70,6 +72,7 @@ var serveSettings = []setting{
 	{name: "secure-cookies", help: "mark cookies Secure even without TLS here (a TLS proxy is in front)"},
 	{name: "trust-forwarded", help: "trust X-Forwarded-For/-Proto from a reverse proxy"},
 	{name: "log-level", help: "log level: debug, info, warn, error"},
+	{name: "map-tiles", help: "tile URL template for the pages' maps, like https://tile.openstreetmap.org/{z}/{x}/{y}.png (default none: the tile server would learn where people look)"},
 }
 
 // bind registers the settings' flags on fs, with the defaults.
@@ -106,6 +109,8 @@ func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
 			fs.BoolVar(&c.TrustForwarded, s.name, false, s.help)
 		case "log-level":
 			fs.StringVar(&c.LogLevel, s.name, "info", s.help)
+		case "map-tiles":
+			fs.StringVar(&c.MapTiles, s.name, "", s.help)
 		default:
 			panic("unbound setting " + s.name) // a programming error, caught by any test
 		}
@@ -187,6 +192,9 @@ func (c *Config) validate() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return usageError{fmt.Sprintf("--log-level %q: use debug, info, warn or error", c.LogLevel)}
+	}
+	if _, err := web.TileOrigin(c.MapTiles); err != nil {
+		return usageError{"--map-tiles " + err.Error()}
 	}
 	return nil
 }
