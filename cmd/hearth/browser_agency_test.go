@@ -26,7 +26,7 @@ import (
 // officerAgency starts the story of an agency: an administrator, an officer
 // (with the second factor every officer has), and the officer's agency,
 // verified. It returns the officer's e-mail and TOTP secret.
-func officerAgency(t *testing.T, m *Main, recipient string) (*neighbors.Agency, string, string) {
+func officerAgency(t *testing.T, m *Main, recipient string) (*neighbors.Agency, neighbors.Actor, string, string) {
 	t.Helper()
 	ctx := context.Background()
 	admin, _, _, err := m.Identity.CreateUser(ctx, "admin@example.org", identity.RoleAdmin, "a long test passphrase")
@@ -51,7 +51,7 @@ func officerAgency(t *testing.T, m *Main, recipient string) (*neighbors.Agency, 
 			t.Fatal(err)
 		}
 	}
-	return a, email, en.Secret
+	return a, officer, email, en.Secret
 }
 
 // browserLogInWithCode signs in with e-mail, password and the TOTP code.
@@ -89,7 +89,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agency, email, secret := officerAgency(t, m, id.Recipient().String())
+	agency, officer, email, secret := officerAgency(t, m, id.Recipient().String())
 
 	err = chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 740),
@@ -210,6 +210,32 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 	if err != nil || path != "/requests/"+string(r.ID) {
 		t.Fatalf("landed on %q, %v", path, err)
 	}
+
+	// A polygon across the antimeridian is shown where it is, a small
+	// block, not as a band round the world.
+	across := neighbors.NewRequest{IncidentType: "Theft", Title: "Stolen boat", Description: "From the marina.",
+		CaseNumber: "2026-0043", Contact: "Det. Lee", WindowStart: r.WindowStart, WindowEnd: r.WindowEnd, NotAboutLawfulActivity: true,
+		Area: geo.Area{Polygon: []geo.Point{{Lat: 0, Lng: 179.997}, {Lat: 0, Lng: -179.997}, {Lat: 0.004, Lng: -179.997}, {Lat: 0.004, Lng: 179.997}}}}
+	pr, err := m.Neighbors.PostRequest(context.Background(), officer, agency.ID, across)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(m.URL()+"/requests/"+string(pr.ID)),
+		waitForScript(`document.getElementById("request-map")?.dataset.ready === "true"`),
+		chromedp.WaitVisible(chromedp.CSS("#request-map path.hearth-area")),
+	)
+	if err != nil {
+		t.Fatalf("polygon's page: %v", err)
+	}
+	share, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const map = document.getElementById("request-map").getBoundingClientRect();
+		const area = document.querySelector("#request-map path.hearth-area").getBoundingClientRect();
+		return area.width / map.width;
+	})()`))
+	if err != nil || share <= 0.05 || share >= 0.95 {
+		t.Fatalf("the polygon spans %.2f of the map's width, %v", share, err)
+	}
 }
 
 // TestBrowserOfficerMakesAgencyKey: the agency's key is made in the browser;
@@ -218,7 +244,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
 	ctx := newBrowser(t)
 	m := startMain(t, "")
-	agency, email, secret := officerAgency(t, m, "")
+	agency, _, email, secret := officerAgency(t, m, "")
 
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 740),
