@@ -14,6 +14,7 @@ import (
 
 	"hearth/internal/apperr"
 	"hearth/internal/mail"
+	"hearth/internal/web"
 )
 
 // Config is the effective configuration of serve and admin. Each setting
@@ -36,6 +37,7 @@ type Config struct {
 	TLSKey         string
 	LogLevel       string
 	SMTPURL        string
+	MapTiles       string
 
 	sources map[string]string // setting name -> where its value came from
 }
@@ -73,6 +75,7 @@ var serveSettings = []setting{
 	{name: "trust-forwarded", help: "trust X-Forwarded-For/-Proto from a reverse proxy"},
 	{name: "log-level", help: "log level: debug, info, warn, error"},
 	{name: "smtp-url", help: "smtp://[user:password@]host[:port]?from=address (or smtps://) to send e-mail; empty keeps it in the admins' outbox", secret: true},
+	{name: "map-tiles", help: "tile URL template for the pages' maps, like https://tile.openstreetmap.org/{z}/{x}/{y}.png (default none: the tile server would learn where people look)"},
 }
 
 // bind registers the settings' flags on fs, with the defaults.
@@ -111,6 +114,8 @@ func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
 			fs.StringVar(&c.LogLevel, s.name, "info", s.help)
 		case "smtp-url":
 			fs.StringVar(&c.SMTPURL, s.name, "", s.help)
+		case "map-tiles":
+			fs.StringVar(&c.MapTiles, s.name, "", s.help)
 		default:
 			panic("unbound setting " + s.name) // a programming error, caught by any test
 		}
@@ -197,6 +202,9 @@ func (c *Config) validate() error {
 	case "", "debug", "info", "warn", "error":
 	default:
 		return usageError{fmt.Sprintf("--log-level %q: use debug, info, warn or error", c.LogLevel)}
+	}
+	if _, err := web.TileOrigin(c.MapTiles); err != nil {
+		return usageError{"--map-tiles " + err.Error()}
 	}
 	return nil
 }

@@ -153,6 +153,7 @@ func (m *Main) Open(ctx context.Context) error {
 		CSRFKey:        deriveKey(secret, "csrf"),
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
+		MapTiles:       m.Config.MapTiles,
 	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault,
 		Neighbors: m.Neighbors, Feed: m.Feed, Legal: m.Legal, Report: m.Report, Clock: m.Clock}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {

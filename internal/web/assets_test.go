@@ -24,14 +24,22 @@ import (
 	"hearth/internal/vault"
 )
 
-// The browser's age implementation: a committed esbuild bundle of the
-// age-encryption npm package, so "go run" needs no JavaScript toolchain.
+// The browser bundles: committed esbuild builds of npm packages, so "go run"
+// needs no JavaScript toolchain. static/age.js is the age-encryption
+// package, the vault's; static/leaflet.js and static/leaflet.css are the
+// Leaflet map, for agencies' request areas.
 const (
 	bundleDir     = "static"
 	bundleFile    = "static/age.js"
+	leafletFile   = "static/leaflet.js"
+	leafletCSS    = "static/leaflet.css"
 	jsbuildDir    = "jsbuild"
 	rebuildBundle = "cd internal/web/jsbuild && npm ci && npm run build"
 )
+
+// bundleGlobs match every file the build writes into static/; a committed
+// file they match that the build no longer writes is stale.
+var bundleGlobs = []string{"age.js*", "leaflet.js*", "leaflet.css"}
 
 // jsTool returns the path of a JavaScript tool the bundle checks need. They
 // skip without it on a developer's machine; CI must run them.
@@ -48,11 +56,11 @@ func jsTool(t *testing.T, name string) string {
 	return ""
 }
 
-// TestAgeBundleReproducible rebuilds the bundle from a clean copy of jsbuild
+// TestBundlesReproducible rebuilds the bundles from a clean copy of jsbuild
 // (pinned versions, package-lock.json) and requires the committed files to be
 // exactly what the build writes, so nobody can commit a hand-edited or stale
 // bundle, and an upgrade is one reviewed change to package.json and the lock.
-func TestAgeBundleReproducible(t *testing.T) {
+func TestBundlesReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("installs packages from the npm registry and rebuilds the bundle")
 	}
@@ -115,16 +123,20 @@ func TestAgeBundleReproducible(t *testing.T) {
 				bundleDir, e.Name(), len(got), len(want), rebuildBundle)
 		}
 	}
-	if !names[filepath.Base(bundleFile)] {
-		t.Fatalf("the build wrote %v, not %s", names, filepath.Base(bundleFile))
+	for _, f := range []string{bundleFile, bundleFile + ".LICENSE.txt", leafletFile, leafletFile + ".LICENSE.txt", leafletCSS} {
+		if !names[filepath.Base(f)] {
+			t.Errorf("the build wrote %v, not %s", names, filepath.Base(f))
+		}
 	}
-	committed, err := filepath.Glob(filepath.Join(bundleDir, "age.js*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range committed {
-		if !names[filepath.Base(p)] {
-			t.Errorf("%s is committed but the build no longer writes it; remove it", p)
+	for _, g := range bundleGlobs {
+		committed, err := filepath.Glob(filepath.Join(bundleDir, g))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range committed {
+			if !names[filepath.Base(p)] {
+				t.Errorf("%s is committed but the build no longer writes it; remove it", p)
+			}
 		}
 	}
 }
@@ -151,7 +163,7 @@ func cspViolations(js []byte) []string {
 	return found
 }
 
-func TestAgeBundleFitsCSP(t *testing.T) {
+func TestBundlesFitCSP(t *testing.T) {
 	for _, bad := range []string{
 		`x=eval("1")`, `new Function("a","return a")`, `Function("return this")()`,
 		`setTimeout("f()",1)`, `WebAssembly.instantiate(b)`, `new Worker(u)`,
@@ -161,12 +173,43 @@ func TestAgeBundleFitsCSP(t *testing.T) {
 			t.Errorf("cspViolations misses %q", bad)
 		}
 	}
-	js, err := os.ReadFile(bundleFile)
+	for _, f := range []string{bundleFile, leafletFile} {
+		js, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := cspViolations(js); len(v) > 0 {
+			t.Errorf("%s uses what the pages' Content-Security-Policy blocks: %q", f, v)
+		}
+	}
+}
+
+// TestLeafletFitsCSP: the map's stylesheet fetches nothing (its images are
+// inlined; img-src allows data:), and its script loads nothing from
+// elsewhere and sets no global. (TestBundlesFitCSP checks the script for
+// what the policy blocks; the browser tests run the pages under it.)
+func TestLeafletFitsCSP(t *testing.T) {
+	css, err := os.ReadFile(leafletCSS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := cspViolations(js); len(v) > 0 {
-		t.Errorf("%s uses what the pages' Content-Security-Policy blocks: %q", bundleFile, v)
+	for _, m := range regexp.MustCompile(`url\(\s*["']?([^"')]*)`).FindAllSubmatch(css, -1) {
+		// "#default#VML" is an old Internet Explorer behaviour, not a fetch.
+		if u := string(m[1]); !strings.HasPrefix(u, "data:") && u != "#default#VML" {
+			t.Errorf("%s loads %q; inline it (the build's dataurl loader)", leafletCSS, u)
+		}
+	}
+	if bytes.Contains(css, []byte("@import")) {
+		t.Errorf("%s still has an @import: the build must inline it", leafletCSS)
+	}
+	js, err := os.ReadFile(leafletFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"window.L=", "window.L =", "//unpkg.com", "//cdn."} {
+		if bytes.Contains(js, []byte(bad)) {
+			t.Errorf("%s contains %q", leafletFile, bad)
+		}
 	}
 }
 

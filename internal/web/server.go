@@ -3,10 +3,12 @@ package web
 import (
 	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,11 @@ type Config struct {
 	// TrustForwarded takes the client address and scheme from
 	// X-Forwarded-For and X-Forwarded-Proto, set by a trusted reverse proxy.
 	TrustForwarded bool
+	// MapTiles is a tile server's URL template for the pages' maps, like
+	// https://tile.openstreetmap.org/{z}/{x}/{y}.png; its origin is then
+	// allowed in img-src. Empty (the default) means maps have no tiles, so
+	// no tile server learns which places people look at.
+	MapTiles string
 }
 
 // PublicLog is the transparency log as the web serves it.
@@ -105,6 +112,9 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 	if err != nil {
 		return nil, err
 	}
+	if _, err := TileOrigin(cfg.MapTiles); err != nil {
+		return nil, fmt.Errorf("map tiles %w", err)
+	}
 	s := &Server{
 		cfg: cfg, identity: svc.Identity, access: svc.Access, notices: svc.Notices, log: svc.Log, households: svc.Households, devices: svc.Devices, vault: svc.Vault,
 		neighbors: svc.Neighbors, feed: svc.Feed, legal: svc.Legal, report: svc.Report,
@@ -135,7 +145,8 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 func (s *Server) Handler() http.Handler {
 	mux := s.routes()
 	cop := http.NewCrossOriginProtection()
-	return s.instrument(securityHeaders(cop.Handler(mux)))
+	tiles, _ := TileOrigin(s.cfg.MapTiles) // checked by New
+	return s.instrument(securityHeaders(cop.Handler(mux), tiles))
 }
 
 func staticFS() fs.FS {
@@ -146,12 +157,43 @@ func staticFS() fs.FS {
 	return sub
 }
 
+// TileOrigin returns the origin of a map tile URL template ("" for none), or
+// an error saying what is wrong with it: it must be an http(s) URL with a
+// fixed host (no {s} subdomains, so the policy can name it) and the {z},
+// {x} and {y} placeholders.
+func TileOrigin(template string) (string, error) {
+	if template == "" {
+		return "", nil
+	}
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("%q: %s; use a URL template like https://tile.openstreetmap.org/{z}/{x}/{y}.png", template, why)
+	}
+	u, err := url.Parse(strings.NewReplacer("{z}", "0", "{x}", "0", "{y}", "0", "{r}", "").Replace(template))
+	switch {
+	case err != nil:
+		return bad("not a URL")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return bad("not an http(s) URL")
+	case u.Host == "" || strings.ContainsAny(u.Host, "{}") || u.User != nil:
+		return bad("the host must be fixed")
+	case !strings.Contains(template, "{z}") || !strings.Contains(template, "{x}") || !strings.Contains(template, "{y}"):
+		return bad("it lacks {z}, {x} or {y}")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
 // securityHeaders sets a strict Content-Security-Policy (no inline script or
-// style, nothing from elsewhere) and the usual hardening headers.
-func securityHeaders(next http.Handler) http.Handler {
+// style, nothing from elsewhere but the map tile server, when one is set) and
+// the usual hardening headers.
+func securityHeaders(next http.Handler, tileOrigin string) http.Handler {
+	img := "img-src 'self' data: blob:"
+	if tileOrigin != "" {
+		img += " " + tileOrigin
+	}
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; " + img + "; media-src blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
