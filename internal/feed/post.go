@@ -67,6 +67,8 @@ type Post struct {
 	Clip          vault.ClipID
 	PostKey       string
 	ClipRecipient string
+	// ClipLogIndex is the transparency log entry that recorded the sharing.
+	ClipLogIndex uint64
 }
 
 // HasClip reports whether the post shares a clip.

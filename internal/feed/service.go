@@ -135,7 +135,7 @@ func (s *Service) Post(ctx context.Context, user identity.UserID, hh household.I
 		}
 		p.Clip, p.PostKey = n.Clip, n.PostKey
 		actx, cancel := context.WithTimeout(ctx, appendTimeout)
-		_, err := s.d.Log.Append(actx, translog.Entry{Type: EntryClipShared, Time: p.PostedAt,
+		p.ClipLogIndex, err = s.d.Log.Append(actx, translog.Entry{Type: EntryClipShared, Time: p.PostedAt,
 			Body: map[string]any{"post": string(p.ID), "clip": string(p.Clip)}})
 		cancel()
 		if err != nil {

@@ -23,19 +23,19 @@ const (
 	msgPostOwnerAbsent = "The post's household or author does not exist."
 )
 
-const postColumns = `id, household_id, author_id, category, body, lat, lng, posted_at, clip_id, clip_recipient, post_key`
+const postColumns = `id, household_id, author_id, category, body, lat, lng, posted_at, clip_id, clip_recipient, post_key, clip_log_index`
 
 func scanPosts(rows *sql.Rows) ([]*feed.Post, error) {
 	defer rows.Close()
 	var out []*feed.Post
 	for rows.Next() {
 		var p feed.Post
-		var posted int64
+		var posted, logIndex int64
 		if err := rows.Scan(&p.ID, &p.Household, &p.Author, &p.Category, &p.Text, &p.Location.Lat, &p.Location.Lng,
-			&posted, &p.Clip, &p.ClipRecipient, &p.PostKey); err != nil {
+			&posted, &p.Clip, &p.ClipRecipient, &p.PostKey, &logIndex); err != nil {
 			return nil, err
 		}
-		p.PostedAt = fromMicros(posted)
+		p.PostedAt, p.ClipLogIndex = fromMicros(posted), uint64(logIndex)
 		out = append(out, &p)
 	}
 	return out, rows.Err()
@@ -46,9 +46,9 @@ func scanPosts(rows *sql.Rows) ([]*feed.Post, error) {
 func (s *FeedStore) CreatePost(ctx context.Context, p *feed.Post) error {
 	const op = "sqlstore.CreatePost"
 	return s.db.write(ctx, op, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO feed_posts (`+postColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.exec(ctx, `INSERT INTO feed_posts (`+postColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			string(p.ID), string(p.Household), string(p.Author), string(p.Category), p.Text, p.Location.Lat, p.Location.Lng,
-			micros(p.PostedAt), string(p.Clip), p.ClipRecipient, p.PostKey)
+			micros(p.PostedAt), string(p.Clip), p.ClipRecipient, p.PostKey, int64(p.ClipLogIndex))
 		return classifyRef(op, tx.db.d, err, msgPostExists, msgPostOwnerAbsent)
 	})
 }

@@ -45,7 +45,7 @@ func TestStore_FeedPosts(t *testing.T) {
 		ctx := context.Background()
 		s := feedFixture(t, db)
 		p := samplePost("p_1", t0, 48.8575, 2.3525)
-		p.Clip, p.ClipRecipient, p.PostKey = "c_1", "age1recipient", "AGE-SECRET-KEY-1POSTKEY"
+		p.Clip, p.ClipRecipient, p.PostKey, p.ClipLogIndex = "c_1", "age1recipient", "AGE-SECRET-KEY-1POSTKEY", 41
 		mustCreatePost(t, s, p)
 		got, err := s.FindPost(ctx, "p_1")
 		if err != nil {

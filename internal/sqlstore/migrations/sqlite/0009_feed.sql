@@ -1,9 +1,10 @@
 -- The neighbours feed: residents' posts. Times are Unix microseconds in
 -- UTC. lat and lng are the household's PUBLIC (coarsened) location when the
 -- post was made, never its home. A post that shares a clip keeps the age
--- identity made for it (post_key) and its public key (clip_recipient), which
--- names the clip's wrap; clip_id is plain text because a clip may expire
--- before the post goes. Posts go with their author's account and with their
+-- identity made for it (post_key), its public key (clip_recipient), which
+-- names the clip's wrap, and the log entry that recorded the sharing
+-- (clip_log_index). clip_id is plain text because a clip may expire before
+-- the post goes. Posts go with their author's account and with their
 -- household.
 
 CREATE TABLE feed_posts (
@@ -17,7 +18,8 @@ CREATE TABLE feed_posts (
     posted_at      INTEGER NOT NULL,
     clip_id        TEXT    NOT NULL DEFAULT '',
     clip_recipient TEXT    NOT NULL DEFAULT '',
-    post_key       TEXT    NOT NULL DEFAULT ''
+    post_key       TEXT    NOT NULL DEFAULT '',
+    clip_log_index INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 -- The feed reads newest first with keyset pagination on (posted_at, id),
 -- inside a latitude/longitude box.
