@@ -181,7 +181,8 @@ func TestBrowserSharesClipInPost(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("clip-pass"), st.Members[0].Passphrase),
 		fitsWidth(t, "feed"),
 		chromedp.Click(chromedp.ID("post-submit")),
-		chromedp.WaitVisible(chromedp.CSS(".shared-clip button.show-clip")),
+		// The script shares the clip, then posts the form: the page is replaced.
+		waitForScript(`document.readyState === "complete" && document.querySelector(".shared-clip button.show-clip") !== null`),
 		chromedp.Click(chromedp.CSS(".shared-clip button.show-clip")),
 		chromedp.WaitVisible(chromedp.CSS(`.shared-clip[data-shown="true"] img.clip-media`)),
 		fitsWidth(t, "feed with a shared clip"),
