@@ -146,10 +146,14 @@ func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (map[s
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{
+	data := map[string]any{
 		"Title": req.Title, "Request": req, "Agency": ag, "AreaJSON": string(area),
 		"IsOfficer": officer, "MapTiles": s.cfg.MapTiles, "Kinds": kindLabels,
-	}, nil
+	}
+	if err := s.addRequestAnswers(r, req, ag, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func (s *Server) handleRequest(w http.ResponseWriter, r *http.Request) error {

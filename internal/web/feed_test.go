@@ -448,7 +448,7 @@ func download(t *testing.T, u, token string) []byte {
 	return b
 }
 
-// TestFeedShareInterop runs feed.js's rewrap in node on a clip that Go's
+// TestFeedShareInterop runs clipkeys.js's rewrap (what feed.js shares with) in node on a clip that Go's
 // age encrypted, and opens the result with Go's age: the header the browser
 // makes, in front of the clip's payload, is an age file for the post's key.
 func TestFeedShareInterop(t *testing.T) {
@@ -464,7 +464,7 @@ func TestFeedShareInterop(t *testing.T) {
 	if err := os.WriteFile(clipPath, ct.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	abs, err := filepath.Abs("static/feed.js")
+	abs, err := filepath.Abs("static/clipkeys.js")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,9 @@ func (s *Server) renderHousehold(w http.ResponseWriter, r *http.Request, a *auth
 	data["Members"] = rows
 	data["IsOwner"] = owner
 	data["Retentions"] = household.RetentionDays
+	if err := s.addHouseholdRequests(r, a, id, data); err != nil {
+		return err
+	}
 	s.render(w, r, status, "household", data)
 	return nil
 }

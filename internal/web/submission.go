@@ -71,8 +71,6 @@ func toAPIReceived(x *neighbors.Received) apiReceived {
 	return out
 }
 
-func officerOf(a *auth) neighbors.Actor { return neighbors.Actor{ID: a.user.ID, Role: a.user.Role} }
-
 // apiHouseholdRequests lists the requests that reached the household.
 func (s *Server) apiHouseholdRequests(w http.ResponseWriter, r *http.Request) error {
 	a, err := requireUser(r, identity.ScopeAccountRead)
@@ -155,7 +153,7 @@ func (s *Server) apiReceived(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.neighbors.Received(r.Context(), officerOf(a), neighbors.RequestID(r.PathValue("id")))
+	list, err := s.neighbors.Received(r.Context(), agencyActor(a), neighbors.RequestID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -175,7 +173,7 @@ func (s *Server) apiReceivedClip(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	clip := vault.ClipID(r.PathValue("clip"))
-	body, err := s.neighbors.OpenReceived(r.Context(), officerOf(a), neighbors.SubmissionID(r.PathValue("id")), clip)
+	body, err := s.neighbors.OpenReceived(r.Context(), agencyActor(a), neighbors.SubmissionID(r.PathValue("id")), clip)
 	if err != nil {
 		return err
 	}
