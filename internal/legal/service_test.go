@@ -288,7 +288,7 @@ func TestRecordRules(t *testing.T) {
 			n.Agency, n.Jurisdiction, n.Scope = long(legal.MaxAgencyLength), long(legal.MaxJurisdictionLength), long(legal.MaxScopeLength)
 		}), "", ""},
 		{"OK/TodayAheadOfUTC", change(func(n *legal.NewDemand) { n.ReceivedOn = now.Add(10 * time.Hour) }), "", ""},
-		{"OK/Delayed", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = "TJ Paris 26/104", received.Add(24 * time.Hour) }), "", ""},
+		{"OK/Delayed", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = "TJ Paris 26/104", received.Add(24*time.Hour) }), "", ""},
 		{"ErrType", change(func(n *legal.NewDemand) { n.Type = "letter" }), apperr.Invalid, "Choose the type of demand"},
 		{"ErrNoAgency", change(func(n *legal.NewDemand) { n.Agency = "  " }), apperr.Invalid, "Give the requesting agency's name."},
 		{"ErrAgencyTooLong", change(func(n *legal.NewDemand) { n.Agency = long(legal.MaxAgencyLength + 1) }), apperr.Invalid, "in at most 120 characters"},
@@ -307,9 +307,11 @@ func TestRecordRules(t *testing.T) {
 		{"ErrDelayWithoutOrder", change(func(n *legal.NewDemand) { n.DelayUntil = received.Add(24 * time.Hour) }), apperr.Invalid, "only by a court order"},
 		{"ErrOrderWithoutDate", change(func(n *legal.NewDemand) { n.DelayOrder = "TJ Paris 26/104" }), apperr.Invalid, "Give the date until which"},
 		{"ErrDelayOnReceipt", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = "TJ Paris 26/104", received }), apperr.Invalid, "must be after the date the demand was received"},
-		{"ErrDelayBeforeReceipt", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = "TJ Paris 26/104", received.Add(-72 * time.Hour) }), apperr.Invalid, "must be after"},
+		{"ErrDelayBeforeReceipt", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = "TJ Paris 26/104", received.Add(-72*time.Hour) }), apperr.Invalid, "must be after"},
 		{"ErrDelayTooLong", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = "TJ Paris 26/104", received.AddDate(11, 0, 0) }), apperr.Invalid, "more than ten years"},
-		{"ErrDelayOrderTooLong", change(func(n *legal.NewDemand) { n.DelayOrder, n.DelayUntil = long(legal.MaxDelayOrderLength+1), received.AddDate(0, 1, 0) }), apperr.Invalid, "at most 120 characters"},
+		{"ErrDelayOrderTooLong", change(func(n *legal.NewDemand) {
+			n.DelayOrder, n.DelayUntil = long(legal.MaxDelayOrderLength+1), received.AddDate(0, 1, 0)
+		}), apperr.Invalid, "at most 120 characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := f.svc.Record(ctx, f.staff, tc.n)
