@@ -107,7 +107,9 @@ func (s neighbourSource) Stats(_ context.Context, from, to time.Time) (neighbors
 	s.asked = append(s.asked, [2]time.Time{from, to})
 	return s.neighbors, s.err
 }
-func (s neighbourSource) Agencies(context.Context) ([]*neighbors.Agency, error) { return s.agencies, s.err }
+func (s neighbourSource) Agencies(context.Context) ([]*neighbors.Agency, error) {
+	return s.agencies, s.err
+}
 
 var now = time.Date(2026, 8, 15, 9, 0, 0, 0, time.UTC) // in 2026-H2
 
