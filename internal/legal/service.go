@@ -79,9 +79,10 @@ const (
 	// claimLease is how long one node's claim on sending a notice holds
 	// before another node may take it over.
 	claimLease = 5 * time.Minute
-	// listLimit bounds the demands the staff list shows.
-	listLimit = 500
 )
+
+// ListLimit bounds the demands Demands returns.
+const ListLimit = 500
 
 // CheckActor returns Forbidden unless a may handle legal demands: staff
 // and administrators, whose accounts always have two-step sign-in.
@@ -187,13 +188,13 @@ func (s *Service) Demand(ctx context.Context, a Actor, id DemandID) (*Demand, er
 	return d, apperr.Wrap("legal.Demand", err)
 }
 
-// Demands lists the demands, most recently recorded first. Forbidden
-// unless staff acts.
+// Demands lists the demands, most recently recorded first, at most
+// ListLimit. Forbidden unless staff acts.
 func (s *Service) Demands(ctx context.Context, a Actor) ([]*Demand, error) {
 	if err := s.CheckActor(a); err != nil {
 		return nil, err
 	}
-	list, err := s.store.ListDemands(ctx, listLimit)
+	list, err := s.store.ListDemands(ctx, ListLimit)
 	return list, apperr.Wrap("legal.Demands", err)
 }
 

@@ -135,12 +135,14 @@ func (s *LegalStore) FirstReceived(ctx context.Context) (time.Time, error) {
 }
 
 // ListDueNotices returns the decided, unnotified demands whose delay has
-// lapsed at now, oldest decision first.
+// lapsed at now, oldest decision first. 'pending' is spelled out (it is
+// legal.Pending) so that the partial index legal_demands_unnotified serves
+// the query: a bound parameter would not prove the index's condition.
 func (s *LegalStore) ListDueNotices(ctx context.Context, now time.Time) ([]*legal.Demand, error) {
 	return s.listDemands(ctx, "sqlstore.ListDueNotices",
 		`SELECT `+demandColumns+` FROM legal_demands
-		WHERE notified_at = 0 AND outcome <> ? AND delay_until <= ? AND account_id IS NOT NULL
-		ORDER BY decided_at, id`, string(legal.Pending), now.UnixMicro())
+		WHERE notified_at = 0 AND outcome <> 'pending' AND delay_until <= ? AND account_id IS NOT NULL
+		ORDER BY decided_at, id`, now.UnixMicro())
 }
 
 // ClaimNotice takes on telling the person, unless someone else has.

@@ -92,7 +92,8 @@ func (s *Server) handleLegalDemands(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "legal", map[string]any{"Title": "Legal demands", "Demands": rows})
+	s.render(w, r, http.StatusOK, "legal", map[string]any{"Title": "Legal demands", "Demands": rows,
+		"Limit": legal.ListLimit, "Truncated": len(rows) >= legal.ListLimit})
 	return nil
 }
 
