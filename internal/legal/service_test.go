@@ -465,3 +465,23 @@ func TestNothingWithoutTheLog(t *testing.T) {
 		t.Fatalf("stored without the log: %+v", list)
 	}
 }
+
+// FuzzParseCategory: any input is either a category, which writes back to
+// itself, or refused as Invalid.
+func FuzzParseCategory(f *testing.F) {
+	for _, s := range []string{"account_data", " Metadata ", "ciphertext", "content", "plaintext", "", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := legal.ParseCategory(s)
+		if err != nil {
+			if !apperr.Is(err, apperr.Invalid) || apperr.MessageOf(err) == "" {
+				t.Fatalf("ParseCategory(%q): %v", s, err)
+			}
+			return
+		}
+		if again, err := legal.ParseCategory(string(c)); err != nil || again != c {
+			t.Fatalf("ParseCategory(%q) = %q, which reads back as %q, %v", s, c, again, err)
+		}
+	})
+}

@@ -197,3 +197,27 @@ func TestPeriods(t *testing.T) {
 		t.Errorf("from the first legal demand: %s", got)
 	}
 }
+
+// FuzzParsePeriod: any input is either refused as Invalid or a period that
+// writes back to a string parsing to itself, and spans six months.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"2026-H1", "2026-h2", "9999-H2", "2000-H1", "1999-H2", "2026-H3", "+026-H1", "٢٠٢٦-H1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := transparency.ParsePeriod(s)
+		if err != nil {
+			if !apperr.Is(err, apperr.Invalid) {
+				t.Fatalf("ParsePeriod(%q): %v", s, err)
+			}
+			return
+		}
+		q, err := transparency.ParsePeriod(p.String())
+		if err != nil || q != p {
+			t.Fatalf("ParsePeriod(%q) = %v, which reads back as %v, %v", s, p, q, err)
+		}
+		if !p.Start().Before(p.End()) || p.Start().AddDate(0, 6, 0) != p.End() || transparency.PeriodOf(p.Start()) != p {
+			t.Fatalf("%v spans %v to %v", p, p.Start(), p.End())
+		}
+	})
+}
