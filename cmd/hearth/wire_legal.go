@@ -1,6 +1,51 @@
 package main
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"time"
+
+	"hearth/internal/legal"
+	"hearth/internal/sqlstore"
+	"hearth/internal/transparency"
+)
 
 // wireLegal builds the legal-demand workflow and the transparency report.
-func (m *Main) wireLegal(ctx context.Context) error { return nil }
+// The key of the commitments legal demands carry in the log is derived from
+// the server secret, as every other key is.
+func (m *Main) wireLegal(ctx context.Context) error {
+	secret, err := loadOrCreateSecret(m.Config.SecretPath())
+	if err != nil {
+		return err
+	}
+	m.Legal = legal.NewService(sqlstore.NewLegalStore(m.DB), m.Log, m.Identity, m.Notices, m.Clock, rand.Reader,
+		deriveKey(secret, "legal demand subject"))
+	m.Report = transparency.NewService(m.Legal, m.Neighbors, m.Clock)
+	return nil
+}
+
+// legalNoticeInterval is how often the service looks for legal-demand
+// notices whose court-ordered delay has lapsed: a person is told within
+// this long of the delay's end.
+const legalNoticeInterval = time.Minute
+
+// runLegalNotices tells people of the legal demands about them once their
+// notice delay lapses: at start (catching up after downtime), then every
+// legalNoticeInterval, until ctx ends. Every node may run it: each notice
+// is claimed in the store, so nobody is told twice.
+func (m *Main) runLegalNotices(ctx context.Context) {
+	t := time.NewTicker(legalNoticeInterval)
+	defer t.Stop()
+	for {
+		if n, err := m.Legal.NotifyDue(ctx); err != nil && ctx.Err() == nil {
+			m.Logger.Error("tell people of legal demands", "told", n, "err", err)
+		} else if n > 0 {
+			m.Logger.Info("told people of legal demands whose notice delay lapsed", "told", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
