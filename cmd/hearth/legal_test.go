@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/google/go-cmp/cmp"
 
 	"hearth/internal/clock"
 	"hearth/internal/geo"
+	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/legal"
 	"hearth/internal/neighbors"
@@ -20,6 +22,7 @@ import (
 	"hearth/internal/sqlstore/sqltest"
 	"hearth/internal/translog"
 	"hearth/internal/transparency"
+	"hearth/internal/vault"
 )
 
 // startMainAt runs the real service, as startMain does, on a fake clock.
@@ -58,6 +61,7 @@ type legalTally struct {
 	disclose int
 	requests map[string]int // agency id → requests posted
 	enrolled int
+	clips    int // clips submitted in the period and not withdrawn
 }
 
 // tallyLog reads every entry of the log, up to a checkpoint covering last,
@@ -80,10 +84,13 @@ func tallyLog(t *testing.T, m *Main, last uint64, p transparency.Period) legalTa
 		EmergencyDisclosure bool     `json:"emergency_disclosure"`
 		Agency              string   `json:"agency"`
 		VerifiedAt          string   `json:"verified_at"`
+		Submission          string   `json:"submission"`
+		Clips               int      `json:"clips"`
 	}
 	in := func(ts time.Time) bool { return !ts.Before(p.Start()) && ts.Before(p.End()) }
 	tally := legalTally{demands: map[legal.Type]*transparency.DemandFigures{}, requests: map[string]int{}}
 	received := map[string]bool{} // demands received in the period
+	submitted := map[string]int{} // clips of submissions made in the period
 	for i := uint64(0); i < cp.Size; i++ {
 		raw, err := m.Log.ReadEntry(ctx, i)
 		if err != nil {
@@ -137,6 +144,13 @@ func tallyLog(t *testing.T, m *Main, last uint64, p transparency.Period) legalTa
 			if in(e.Time) {
 				tally.requests[b.Agency]++
 			}
+		case neighbors.EntrySubmitted:
+			if in(e.Time) {
+				submitted[b.Submission] = b.Clips
+				tally.clips += b.Clips
+			}
+		case neighbors.EntryWithdrawn:
+			tally.clips -= submitted[b.Submission]
 		case neighbors.EntryAgencyVerified:
 			if v, err := time.Parse(time.RFC3339, b.VerifiedAt); err != nil || !v.Before(p.End()) {
 				t.Fatalf("entry %d: verified_at %q, %v", i, b.VerifiedAt, err)
@@ -229,9 +243,53 @@ func reconcileReport(t *testing.T, db string) {
 	parisOfficer, paris := agency("Police de Paris", "paris@example.org", true)
 	lyonOfficer, lyon := agency("Police de Lyon", "lyon@example.org", true)
 	agency("Police de Nice", "nice@example.org", false)
+	agencyKey, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Neighbors.SetAgencyRecipient(ctx, parisOfficer, paris.ID, agencyKey.Recipient().String()); err != nil {
+		t.Fatal(err)
+	}
+	// A household inside the area, with a camera, before the requests.
+	home := newRFAHousehold(t, m, "ines@example.org", household.Location{Lat: 48.8567, Lng: 2.3523}, true)
+	kept := home.record(t, m, now.Add(-3*time.Hour), []byte("kept"))
+	taken := home.record(t, m, now.Add(-150*time.Minute), []byte("taken back"))
 	post(parisOfficer, paris, "PP-1")
 	post(parisOfficer, paris, "PP-2")
 	post(lyonOfficer, lyon, "PL-1")
+	// It answers the first request twice, and withdraws the second answer.
+	reached, err := m.Neighbors.DeliveredRequests(ctx, home.user, home.home.ID)
+	if err != nil || len(reached) != 3 { // all three cover the same area
+		t.Fatalf("requests that reached the household: %d, %v", len(reached), err)
+	}
+	answered := reached[0]
+	for _, r := range reached {
+		if r.Agency == paris.ID { // the agency with a key
+			answered = r
+		}
+	}
+	for _, c := range []vault.ClipID{kept, taken} {
+		header, err := vault.Rewrap(home.download(t, c), home.identity, agencyKey.Recipient())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Vault.AddWrap(ctx, home.user, c, agencyKey.Recipient().String(), header); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := m.Neighbors.Submit(ctx, home.user, answered.ID, neighbors.NewSubmission{Household: home.home.ID, Clips: []vault.ClipID{kept}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := m.Neighbors.Submit(ctx, home.user, answered.ID, neighbors.NewSubmission{Household: home.home.ID, Clips: []vault.ClipID{taken, kept}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawn, err := m.Neighbors.Withdraw(ctx, home.user, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last = max(last, first.SubmittedIndex, withdrawn.WithdrawnIndex)
 
 	period := transparency.PeriodOf(now)
 	tally := tallyLog(t, m, last, period)
@@ -265,6 +323,9 @@ func reconcileReport(t *testing.T, db string) {
 	}
 	if rep.AgenciesEnrolled != tally.enrolled || tally.enrolled != 2 {
 		t.Errorf("agencies enrolled: report %d, log %d (want 2)", rep.AgenciesEnrolled, tally.enrolled)
+	}
+	if rep.ClipsShared != tally.clips || tally.clips != 1 {
+		t.Errorf("clips shared: report %d, log %d (want 1)", rep.ClipsShared, tally.clips)
 	}
 	if share, ok := rep.Totals.ShareComplied(); !ok || share != 4.0/7 {
 		t.Errorf("share complied = %v, %v; want 4/7", share, ok)

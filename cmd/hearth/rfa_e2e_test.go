@@ -24,9 +24,9 @@ import (
 	"hearth/internal/vault"
 )
 
-// neighbour is a resident with a household at a chosen home, a camera and
+// rfaHousehold is a resident with a household at a chosen home, a camera and
 // (when keyed) a vault key.
-type neighbour struct {
+type rfaHousehold struct {
 	api      *apiClient
 	user     identity.UserID
 	home     *household.Household
@@ -35,7 +35,7 @@ type neighbour struct {
 	secret   string
 }
 
-func newNeighbour(t *testing.T, m *Main, email string, at household.Location, keyed bool) *neighbour {
+func newRFAHousehold(t *testing.T, m *Main, email string, at household.Location, keyed bool) *rfaHousehold {
 	t.Helper()
 	ctx := context.Background()
 	u, _, _, err := m.Identity.CreateUser(ctx, email, identity.RoleResident, "a long test passphrase")
@@ -46,7 +46,7 @@ func newNeighbour(t *testing.T, m *Main, email string, at household.Location, ke
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &neighbour{api: &apiClient{t: t, base: m.URL(), token: token}, user: u.ID}
+	n := &rfaHousehold{api: &apiClient{t: t, base: m.URL(), token: token}, user: u.ID}
 	if n.home, err = m.Households.Create(ctx, u.ID, household.NewHousehold{Name: email, Home: at, TimeZone: "Europe/Paris", RetentionDays: 30}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func newNeighbour(t *testing.T, m *Main, email string, at household.Location, ke
 
 // record uploads a clip as the camera does: encrypted on its side to the
 // household's members.
-func (n *neighbour) record(t *testing.T, m *Main, start time.Time, plaintext []byte) vault.ClipID {
+func (n *rfaHousehold) record(t *testing.T, m *Main, start time.Time, plaintext []byte) vault.ClipID {
 	t.Helper()
 	var ct bytes.Buffer
 	w, err := age.Encrypt(&ct, n.identity.Recipient())
@@ -96,6 +96,16 @@ func (n *neighbour) record(t *testing.T, m *Main, start time.Time, plaintext []b
 		t.Fatalf("upload: %d", resp.StatusCode)
 	}
 	return clip.ID
+}
+
+// download returns the clip's ciphertext, as a member gets it.
+func (n *rfaHousehold) download(t *testing.T, c vault.ClipID) []byte {
+	t.Helper()
+	var b []byte
+	if st := n.api.do("GET", "/api/v1/clips/"+string(c)+"/content", nil, &b); st != http.StatusOK {
+		t.Fatalf("download %s: %d", c, st)
+	}
+	return b
 }
 
 func noticesOf(t *testing.T, m *Main, u identity.UserID, kind notice.Kind) int {
@@ -157,9 +167,9 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 	// Three households with cameras: two inside the area, one of which
 	// opted out, and one 1.7 km away.
 	centre := geo.Point{Lat: 48.8566, Lng: 2.3522}
-	inside := newNeighbour(t, m, "ines@example.org", household.Location{Lat: 48.8570, Lng: 2.3525}, true)
-	optedOut := newNeighbour(t, m, "olga@example.org", household.Location{Lat: 48.8562, Lng: 2.3518}, false)
-	outside := newNeighbour(t, m, "oscar@example.org", household.Location{Lat: 48.8720, Lng: 2.3522}, false)
+	inside := newRFAHousehold(t, m, "ines@example.org", household.Location{Lat: 48.8570, Lng: 2.3525}, true)
+	optedOut := newRFAHousehold(t, m, "olga@example.org", household.Location{Lat: 48.8562, Lng: 2.3518}, false)
+	outside := newRFAHousehold(t, m, "oscar@example.org", household.Location{Lat: 48.8720, Lng: 2.3522}, false)
 	if st := optedOut.api.do("PUT", "/api/v1/households/"+string(optedOut.home.ID)+"/requests-opt-out", strings.NewReader(`{"opt_out":true}`), nil); st != http.StatusOK {
 		t.Fatalf("opt out: %d", st)
 	}
@@ -185,7 +195,7 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 	// the outbox, as no SMTP server is configured).
 	for _, c := range []struct {
 		name string
-		n    *neighbour
+		n    *rfaHousehold
 		want int
 	}{{"inside", inside, 1}, {"opted out", optedOut, 0}, {"outside", outside, 0}} {
 		if got := noticesOf(t, m, c.n.user, notice.KindAgencyRequest); got != c.want {
@@ -206,7 +216,7 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 	if st := inside.api.do("GET", "/api/v1/clips/"+string(clip)+"/content", nil, &downloaded); st != 200 {
 		t.Fatalf("download: %d", st)
 	}
-	submit := func(n *neighbour, clips ...vault.ClipID) (int, map[string]any) {
+	submit := func(n *rfaHousehold, clips ...vault.ClipID) (int, map[string]any) {
 		body, _ := json.Marshal(map[string]any{"household_id": n.home.ID, "clips": clips, "note": "The van is at 10:32."})
 		var out map[string]any
 		return n.api.do("POST", "/api/v1/requests/"+string(req.ID)+"/submissions", bytes.NewReader(body), &out), out

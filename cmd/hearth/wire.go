@@ -173,7 +173,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	jobs, cancel := context.WithCancel(context.Background())
 	m.jobs, m.cancel = jobs, cancel
-	m.wg.Add(4)
+	m.wg.Add(5)
 	go func() {
 		defer m.wg.Done()
 		var err error
@@ -197,6 +197,10 @@ func (m *Main) Open(ctx context.Context) error {
 	go func() {
 		defer m.wg.Done()
 		m.sendMail(jobs)
+	}()
+	go func() {
+		defer m.wg.Done()
+		m.runLegalNotices(jobs)
 	}()
 	return nil
 }
