@@ -56,6 +56,11 @@ func officerAgency(t *testing.T, m *Main, recipient string) (*neighbors.Agency, 
 
 // browserLogInWithCode signs in with e-mail, password and the TOTP code.
 func browserLogInWithCode(t *testing.T, base, email, secret string) chromedp.Action[chromedp.Void] {
+	return browserLogInWith(t, base, email, "a long test passphrase", secret)
+}
+
+// browserLogInWith signs in with e-mail, password and the TOTP code.
+func browserLogInWith(t *testing.T, base, email, password, secret string) chromedp.Action[chromedp.Void] {
 	code, err := identity.TOTPCode(secret, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +68,7 @@ func browserLogInWithCode(t *testing.T, base, email, secret string) chromedp.Act
 	return chromedp.Steps(
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(chromedp.ID("email"), email),
-		chromedp.SendKeys(chromedp.ID("password"), "a long test passphrase"),
+		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("login")),
 		chromedp.WaitVisible(chromedp.ID("verify")),
 		chromedp.SendKeys(chromedp.ID("code"), code),

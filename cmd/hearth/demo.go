@@ -33,9 +33,11 @@ const demoDataDir = "./hearth-demo"
 // (mode 0600): the made-up members' sign-in details and the virtual devices'
 // credentials. They are throwaway secrets of a demo, printed at every start.
 type demoState struct {
-	Household household.ID      `json:"household"`
-	Members   []demoMember      `json:"members"`
-	Devices   []sim.Credentials `json:"devices"`
+	Household     household.ID       `json:"household"`
+	Members       []demoMember       `json:"members"`
+	Devices       []sim.Credentials  `json:"devices"`
+	Neighbours    []demoMember       `json:"neighbours,omitempty"`
+	Neighbourhood *demoNeighbourhood `json:"neighbourhood,omitempty"`
 }
 
 type demoMember struct {
@@ -66,16 +68,15 @@ type demoOptions struct {
 func startDemo(ctx context.Context, m *Main, opts demoOptions, stdout io.Writer) error {
 	path := filepath.Join(m.Config.Data, "demo.json")
 	st, err := loadDemoState(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	fresh := errors.Is(err, fs.ErrNotExist)
+	if fresh {
 		if st, err = seedDemo(ctx, m); err != nil {
 			return fmt.Errorf("seed the demo: %w", err)
-		}
-		if err := saveDemoState(path, st); err != nil {
-			return err
 		}
 	} else if err != nil {
 		return err
 	}
+	var devices []*sim.Device
 	for _, creds := range st.Devices {
 		// The broker may be on another port than when the device paired
 		// (the default port was taken, and a free one chosen).
@@ -87,11 +88,22 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions, stdout io.Writer)
 		if err != nil {
 			return err
 		}
+		devices = append(devices, d)
+	}
+	if fresh {
+		if st.Neighbourhood, err = seedDemoNeighbourhood(ctx, m, st, devices); err != nil {
+			return fmt.Errorf("seed the demo's neighbourhood: %w", err)
+		}
+		if err := saveDemoState(path, st); err != nil {
+			return err
+		}
+	}
+	for _, d := range devices {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
 			if err := d.Run(m.jobs); err != nil {
-				m.Logger.Warn("demo device stopped", "device", creds.DeviceID, "err", err)
+				m.Logger.Warn("demo device stopped", "device", d.ID(), "err", err)
 			}
 		}()
 	}
@@ -103,6 +115,9 @@ household's timeline, and unlock the key to play clips in your browser:
 `, m.URL())
 	for _, mem := range st.Members {
 		fmt.Fprintf(stdout, "  %-18s password %s   key passphrase %s\n", mem.Email, mem.Password, mem.Passphrase)
+	}
+	if st.Neighbourhood != nil {
+		printDemoNeighbourhood(stdout, m, st.Neighbourhood)
 	}
 	fmt.Fprintf(stdout, "These details are kept in %s; delete %s to start afresh.\n\n", path, m.Config.Data)
 	return nil

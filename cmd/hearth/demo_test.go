@@ -80,7 +80,7 @@ func TestDemoStoresNoPlaintext(t *testing.T) {
 		}
 	}
 
-	clips := waitForClips(t, m, ana, st, 6)
+	clips := waitForClips(t, m, ana, st, 6+3) // the 6 the demo starts with, and some the devices record
 	recorded := map[string]bool{}
 	for _, c := range clips {
 		recorded[string(c.Device)] = true
@@ -95,9 +95,19 @@ func TestDemoStoresNoPlaintext(t *testing.T) {
 	if len(recorded) < 2 {
 		t.Fatalf("clips came from %d devices", len(recorded))
 	}
-	events, err := m.Devices.Events(ctx, ana, st.Household, time.Now().Add(-time.Hour), time.Now().Add(time.Minute), 100)
-	if err != nil || len(events) == 0 {
-		t.Fatalf("demo events: %d, %v", len(events), err)
+	// The devices report events as they run (the clips the demo starts
+	// with were uploaded without any).
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		events, err := m.Devices.Events(ctx, ana, st.Household, time.Now().Add(-time.Hour), time.Now().Add(time.Minute), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo devices reported no event")
+		}
 	}
 
 	// Ben, the second member, decrypts a clip with his printed passphrase.

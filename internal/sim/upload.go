@@ -119,3 +119,10 @@ func (d *Device) do(req *http.Request, out any, want ...int) error {
 	}
 	return err
 }
+
+// RecordAt records and uploads a clip of length that started at start,
+// as a camera does when it uploads what it kept while offline. It returns
+// the clip's id ("" when no member has a key yet).
+func (d *Device) RecordAt(ctx context.Context, start time.Time, length time.Duration) (string, error) {
+	return d.recordClip(ctx, start, start.Add(length))
+}

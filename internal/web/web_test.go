@@ -25,6 +25,7 @@ import (
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/neighbors"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
@@ -90,8 +91,10 @@ func newEnv(t testing.TB, dbURL string) *env {
 	}
 	t.Cleanup(func() { blobs.Close() })
 	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vault.DefaultConfig())
+	nb := neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil)
+	nb.Connect(neighbors.Collaborators{Cameras: devices, Notifier: notices, Clips: vlt, Gate: gate})
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt, Clock: clk}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt, Neighbors: nb, Clock: clk}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,8 +40,7 @@ function setUp(form) {
       say("Submitting…");
       await api("POST", "/api/v1/requests/" + encodeURIComponent(request) + "/submissions", csrf,
         { household_id: household, clips, note: form.querySelector('textarea[name="note"]').value });
-      location.assign(location.pathname + "?shared=1#shared");
-      location.reload();
+      location.assign(location.pathname + "?answered=" + Date.now() + "#shared"); // a fresh page shows what was shared
     } catch (err) {
       say(err.message, true);
       button.disabled = false;
