@@ -326,3 +326,73 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 		t.Errorf("log verify --full: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestFanOutFollowsChanges: the index a request is delivered from follows
+// a home that moves, a camera revoked and paired again, and an opt-out
+// taken back, without a restart.
+func TestFanOutFollowsChanges(t *testing.T) {
+	m := startMain(t, "")
+	ctx := context.Background()
+	officerUser, _, _, err := m.Identity.CreateUser(ctx, "officer@police.example", identity.RoleAgencyOfficer, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminUser, _, _, err := m.Identity.CreateUser(ctx, "admin@hearth.example", identity.RoleAdmin, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := neighbors.Actor{ID: officerUser.ID, Role: officerUser.Role}
+	agency, err := m.Neighbors.RegisterAgency(ctx, officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Neighbors.VerifyAgency(ctx, neighbors.Actor{ID: adminUser.ID, Role: adminUser.Role}, agency.ID); err != nil {
+		t.Fatal(err)
+	}
+	centre := geo.Point{Lat: 48.8566, Lng: 2.3522}
+	far := household.Location{Lat: 48.8720, Lng: 2.3522}
+	near := household.Location{Lat: 48.8568, Lng: 2.3524}
+	h := newRFAHousehold(t, m, "hugo@example.org", far, false)
+	post := func(step string, wantReached bool) {
+		t.Helper()
+		now := m.Clock.Now()
+		r, err := m.Neighbors.PostRequest(ctx, officer, agency.ID, neighbors.NewRequest{
+			IncidentType: "theft", Title: step, Description: "d", CaseNumber: "C-1", Contact: "desk",
+			WindowStart: now.Add(-2 * time.Hour), WindowEnd: now.Add(-time.Hour),
+			Area: geo.Area{Circle: &geo.Circle{Center: centre, RadiusMeters: 300}}, NotAboutLawfulActivity: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Neighbors.Reached(ctx, h.user, r.ID, h.home.ID)
+		if err != nil || got != wantReached {
+			t.Errorf("%s: reached %v (%v), want %v", step, got, err, wantReached)
+		}
+	}
+	post("home outside the area", false)
+	moved := household.NewHousehold{Name: h.home.Name, Home: near, TimeZone: "Europe/Paris", RetentionDays: 30}
+	if _, err := m.Households.Update(ctx, h.user, h.home.ID, moved); err != nil {
+		t.Fatal(err)
+	}
+	post("home moved inside", true)
+	if err := m.Devices.Revoke(ctx, h.user, h.camera.ID); err != nil {
+		t.Fatal(err)
+	}
+	post("camera revoked", false)
+	code, _, err := m.Devices.StartPairing(ctx, h.user, h.home.ID, device.KindDoorbell, "Door")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := m.Devices.Pair(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	post("doorbell paired", true)
+	if err := m.Neighbors.SetOptOut(ctx, h.user, h.home.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	post("opted out", false)
+	if err := m.Neighbors.SetOptOut(ctx, h.user, h.home.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	post("opted in again", true)
+}

@@ -117,7 +117,11 @@ func (s *Service) SetOptOut(ctx context.Context, user identity.UserID, hh househ
 	if role != household.RoleOwner {
 		return apperr.E(op, apperr.Forbidden, "Only the household's owners change whether it receives requests.")
 	}
-	return apperr.Wrap(op, s.store.SetOptOut(ctx, hh, optOut, s.clock.Now()))
+	if err := s.store.SetOptOut(ctx, hh, optOut, s.clock.Now()); err != nil {
+		return apperr.Wrap(op, err)
+	}
+	s.refreshHome(ctx, hh)
+	return nil
 }
 
 // OptedOut reports whether the household opted out of agencies' requests
