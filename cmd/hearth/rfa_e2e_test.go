@@ -108,6 +108,30 @@ func (n *rfaHousehold) download(t *testing.T, c vault.ClipID) []byte {
 	return b
 }
 
+// verifiedAgency registers "Paris Police" by its officer and has an
+// administrator verify it.
+func verifiedAgency(t *testing.T, m *Main) (neighbors.Actor, *identity.User, *neighbors.Agency) {
+	t.Helper()
+	ctx := context.Background()
+	officerUser, _, _, err := m.Identity.CreateUser(ctx, "officer@police.example", identity.RoleAgencyOfficer, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminUser, _, _, err := m.Identity.CreateUser(ctx, "admin@hearth.example", identity.RoleAdmin, "a long test passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := neighbors.Actor{ID: officerUser.ID, Role: officerUser.Role}
+	agency, err := m.Neighbors.RegisterAgency(ctx, officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Neighbors.VerifyAgency(ctx, neighbors.Actor{ID: adminUser.ID, Role: adminUser.Role}, agency.ID); err != nil {
+		t.Fatal(err)
+	}
+	return officer, officerUser, agency
+}
+
 func noticesOf(t *testing.T, m *Main, u identity.UserID, kind notice.Kind) int {
 	t.Helper()
 	list, err := m.Notices.List(context.Background(), u)
@@ -135,22 +159,7 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 
 	// The agency: registered by its officer, verified by an admin, with a
 	// key of its own that Hearth never holds.
-	officerUser, _, _, err := m.Identity.CreateUser(ctx, "officer@police.example", identity.RoleAgencyOfficer, "a long test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminUser, _, _, err := m.Identity.CreateUser(ctx, "admin@hearth.example", identity.RoleAdmin, "a long test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	officer := neighbors.Actor{ID: officerUser.ID, Role: officerUser.Role}
-	agency, err := m.Neighbors.RegisterAgency(ctx, officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Neighbors.VerifyAgency(ctx, neighbors.Actor{ID: adminUser.ID, Role: adminUser.Role}, agency.ID); err != nil {
-		t.Fatal(err)
-	}
+	officer, officerUser, agency := verifiedAgency(t, m)
 	agencyKey, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
@@ -333,22 +342,7 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 func TestFanOutFollowsChanges(t *testing.T) {
 	m := startMain(t, "")
 	ctx := context.Background()
-	officerUser, _, _, err := m.Identity.CreateUser(ctx, "officer@police.example", identity.RoleAgencyOfficer, "a long test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminUser, _, _, err := m.Identity.CreateUser(ctx, "admin@hearth.example", identity.RoleAdmin, "a long test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	officer := neighbors.Actor{ID: officerUser.ID, Role: officerUser.Role}
-	agency, err := m.Neighbors.RegisterAgency(ctx, officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Neighbors.VerifyAgency(ctx, neighbors.Actor{ID: adminUser.ID, Role: adminUser.Role}, agency.ID); err != nil {
-		t.Fatal(err)
-	}
+	officer, _, agency := verifiedAgency(t, m)
 	centre := geo.Point{Lat: 48.8566, Lng: 2.3522}
 	far := household.Location{Lat: 48.8720, Lng: 2.3522}
 	near := household.Location{Lat: 48.8568, Lng: 2.3524}

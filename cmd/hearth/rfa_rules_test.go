@@ -11,7 +11,6 @@ import (
 	"hearth/internal/apperr"
 	"hearth/internal/geo"
 	"hearth/internal/household"
-	"hearth/internal/identity"
 	"hearth/internal/neighbors"
 	"hearth/internal/vault"
 )
@@ -21,22 +20,7 @@ func TestSubmissionRules(t *testing.T) {
 	m := startMain(t, "")
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	officerUser, _, _, err := m.Identity.CreateUser(ctx, "officer@police.example", identity.RoleAgencyOfficer, "a long test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminUser, _, _, err := m.Identity.CreateUser(ctx, "admin@hearth.example", identity.RoleAdmin, "a long test passphrase")
-	if err != nil {
-		t.Fatal(err)
-	}
-	officer := neighbors.Actor{ID: officerUser.ID, Role: officerUser.Role}
-	agency, err := m.Neighbors.RegisterAgency(ctx, officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Neighbors.VerifyAgency(ctx, neighbors.Actor{ID: adminUser.ID, Role: adminUser.Role}, agency.ID); err != nil {
-		t.Fatal(err)
-	}
+	officer, _, agency := verifiedAgency(t, m)
 	home := newRFAHousehold(t, m, "ines@example.org", household.Location{Lat: 48.8567, Lng: 2.3523}, true)
 	other := newRFAHousehold(t, m, "otto@example.org", household.Location{Lat: 48.8565, Lng: 2.3521}, true)
 	clip := home.record(t, m, now.Add(-90*time.Minute), []byte("in the window"))
@@ -144,16 +128,7 @@ func TestResponseCountWithheldBelowFive(t *testing.T) {
 	m := startMain(t, "")
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	officerUser, _, _, _ := m.Identity.CreateUser(ctx, "officer@police.example", identity.RoleAgencyOfficer, "a long test passphrase")
-	adminUser, _, _, _ := m.Identity.CreateUser(ctx, "admin@hearth.example", identity.RoleAdmin, "a long test passphrase")
-	officer := neighbors.Actor{ID: officerUser.ID, Role: officerUser.Role}
-	agency, err := m.Neighbors.RegisterAgency(ctx, officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Neighbors.VerifyAgency(ctx, neighbors.Actor{ID: adminUser.ID, Role: adminUser.Role}, agency.ID); err != nil {
-		t.Fatal(err)
-	}
+	officer, _, agency := verifiedAgency(t, m)
 	key, _ := age.GenerateX25519Identity()
 	if err := m.Neighbors.SetAgencyRecipient(ctx, officer, agency.ID, key.Recipient().String()); err != nil {
 		t.Fatal(err)

@@ -3,12 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,21 +12,11 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"hearth/internal/access"
-	"hearth/internal/blobstore"
-	"hearth/internal/clock"
-	"hearth/internal/device"
 	"hearth/internal/geo"
-	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/neighbors"
-	"hearth/internal/notice"
-	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
-	"hearth/internal/translog"
-	"hearth/internal/vault"
 	"hearth/internal/web"
 )
 
@@ -45,50 +31,11 @@ type agencyEnv struct {
 	officerB  *browser
 }
 
-// newAgencyServer is newEnv with the neighbours service and the given
-// web.Config's map tiles.
+// newAgencyServer is newEnv with the given map tiles.
 func newAgencyServer(t *testing.T, dbURL, mapTiles string) (*env, *neighbors.Service) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
-	acc := access.NewService(gate, ids, notices)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	devices := device.NewService(sqlstore.NewDeviceStore(db), hh, clk, nil)
-	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
-	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vault.DefaultConfig())
-	nb := neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil)
-	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), MapTiles: mapTiles},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt, Neighbors: nb, Clock: clk},
-		db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &env{srv: srv, clock: clk, ids: ids, log: lg, households: hh, devices: devices, vault: vlt}, nb
+	e := newEnvWith(t, dbURL, mapTiles)
+	return e, e.neighbors
 }
 
 func newAgencyEnv(t *testing.T, dbURL string) *agencyEnv {

@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,23 +18,15 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/prometheus/client_golang/prometheus"
 
-	"hearth/internal/access"
-	"hearth/internal/blobstore"
-	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/feed"
 	"hearth/internal/geo"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/neighbors"
-	"hearth/internal/notice"
-	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
-	"hearth/internal/translog"
 	"hearth/internal/vault"
-	"hearth/internal/web"
 )
 
 // ageKeys reads post keys with age, as the binary does.
@@ -53,58 +43,12 @@ func (ageKeys) RecipientOf(s string) (string, error) {
 	return id.Recipient().String(), nil
 }
 
-// feedEnv is env with the neighbours services wired in.
-type feedEnv struct {
-	*env
-	feed      *feed.Service
-	neighbors *neighbors.Service
-}
+// feedEnv is env under the name the feed tests use.
+type feedEnv struct{ *env }
 
 func newFeedEnv(t *testing.T, dbURL string) *feedEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	devices := device.NewService(sqlstore.NewDeviceStore(db), hh, clk, nil)
-	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
-	vcfg := vault.DefaultConfig()
-	vcfg.MinScryptWorkFactor = 10 // keys made here are cheap to unlock
-	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vcfg)
-	nb := neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil)
-	fd := feed.NewService(sqlstore.NewFeedStore(db), feed.Deps{Households: hh, Vault: vlt, Requests: nb, Log: lg, Keys: ageKeys{}, Clock: clk})
-	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: access.NewService(gate, ids, notices), Notices: notices, Log: lg, Households: hh,
-			Devices: devices, Vault: vlt, Neighbors: nb, Feed: fd, Clock: clk},
-		db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &feedEnv{env: &env{srv: srv, clock: clk, ids: ids, log: lg, households: hh, devices: devices, vault: vlt}, feed: fd, neighbors: nb}
+	return &feedEnv{newEnv(t, dbURL)}
 }
 
 var paris = geo.Point{Lat: 48.8566, Lng: 2.3522}

@@ -2,81 +2,23 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"hearth/internal/access"
-	"hearth/internal/clock"
-	"hearth/internal/household"
-	"hearth/internal/identity"
-	"hearth/internal/legal"
-	"hearth/internal/neighbors"
 	"hearth/internal/notice"
-	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
-	"hearth/internal/translog"
-	"hearth/internal/transparency"
-	"hearth/internal/web"
 )
 
-// legalEnv is env with the legal workflow, the neighbours and the
-// transparency report wired in.
-type legalEnv struct {
-	*env
-	legal     *legal.Service
-	neighbors *neighbors.Service
-	notices   *notice.Service
-	report    *transparency.Service
-}
+// legalEnv is env under the name the legal tests use.
+type legalEnv struct{ *env }
 
 func newLegalEnv(t *testing.T, dbURL string) *legalEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
-	acc := access.NewService(gate, ids, notices)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	nb := neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil)
-	lgl := legal.NewService(sqlstore.NewLegalStore(db), lg, ids, notices, clk, nil, []byte(strings.Repeat("l", 32)))
-	rep := transparency.NewService(lgl, nb, clk)
-	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Neighbors: nb, Legal: lgl, Report: rep, Clock: clk},
-		db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &legalEnv{env: &env{srv: srv, clock: clk, ids: ids, log: lg, households: hh},
-		legal: lgl, neighbors: nb, notices: notices, report: rep}
+	return &legalEnv{newEnv(t, dbURL)}
 }
 
 var demandIDRE = regexp.MustCompile(`/legal/(ld_[a-z0-9]+)$`)

@@ -23,13 +23,16 @@ import (
 	"hearth/internal/blobstore"
 	"hearth/internal/clock"
 	"hearth/internal/device"
+	"hearth/internal/feed"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/legal"
 	"hearth/internal/neighbors"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
 	"hearth/internal/translog"
+	"hearth/internal/transparency"
 	"hearth/internal/vault"
 	"hearth/internal/web"
 )
@@ -52,14 +55,22 @@ type env struct {
 	clock      *clock.Fake
 	ids        *identity.Service
 	log        *translog.Log
+	notices    *notice.Service
 	households *household.Service
 	devices    *device.Service
 	vault      *vault.Service
+	neighbors  *neighbors.Service
+	feed       *feed.Service
+	legal      *legal.Service
+	report     *transparency.Service
 }
 
-// newEnv serves the web adapter over the real identity service on a fresh
+// newEnv serves the web adapter over the real services on a fresh
 // database at dbURL (sqltest.SQLite(t) unless the test runs on every store).
-func newEnv(t testing.TB, dbURL string) *env {
+func newEnv(t testing.TB, dbURL string) *env { return newEnvWith(t, dbURL, "") }
+
+// newEnvWith is newEnv with the operator's map tiles set.
+func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, dbURL)
@@ -80,27 +91,35 @@ func newEnv(t testing.TB, dbURL string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lg.Close(context.Background()) })
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
+	e := &env{clock: clk, ids: ids, log: lg}
+	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
-	acc := access.NewService(gate, ids, notices)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	devices := device.NewService(sqlstore.NewDeviceStore(db), hh, clk, nil)
+	acc := access.NewService(gate, ids, e.notices)
+	e.households = household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
+	e.devices = device.NewService(sqlstore.NewDeviceStore(db), e.households, clk, nil)
 	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vault.DefaultConfig())
-	nb := neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil)
-	nb.Connect(neighbors.Collaborators{Cameras: devices, Notifier: notices, Clips: vlt, Gate: gate})
-	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef")},
-		web.Services{Identity: ids, Access: acc, Notices: notices, Log: lg, Households: hh, Devices: devices, Vault: vlt, Neighbors: nb, Clock: clk}, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	vcfg := vault.DefaultConfig()
+	vcfg.MinScryptWorkFactor = 10 // keys made here are cheap to unlock
+	e.vault = vault.NewService(sqlstore.NewVaultStore(db), blobs, e.households, clk, nil, vcfg)
+	e.neighbors = neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, e.households, clk, nil)
+	e.neighbors.Connect(neighbors.Collaborators{Cameras: e.devices, Notifier: e.notices, Clips: e.vault, Gate: gate})
+	e.feed = feed.NewService(sqlstore.NewFeedStore(db), feed.Deps{Households: e.households, Vault: e.vault, Requests: e.neighbors, Log: lg, Keys: ageKeys{}, Clock: clk})
+	e.legal = legal.NewService(sqlstore.NewLegalStore(db), lg, ids, e.notices, clk, nil, []byte(strings.Repeat("l", 32)))
+	e.report = transparency.NewService(e.legal, e.neighbors, clk)
+	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), MapTiles: mapTiles},
+		web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
+			Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk},
+		db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &env{srv: srv, clock: clk, ids: ids, log: lg, households: hh, devices: devices, vault: vlt}
+	e.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
 }
 
 // browser is a client with a cookie jar that does not follow redirects, so
