@@ -2,6 +2,7 @@ package neighbors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"hearth/internal/apperr"
@@ -95,16 +96,18 @@ func (s *Service) DeliverPending(ctx context.Context) error {
 	if err != nil {
 		return apperr.Wrap(op, err)
 	}
+	// One request that cannot be delivered must not hold up the others.
+	var errs []error
 	for _, r := range list {
 		a, err := s.store.FindAgency(ctx, r.Agency)
-		if err != nil {
-			return apperr.Wrap(op, err)
+		if err == nil {
+			err = s.deliver(ctx, r, a)
 		}
-		if err := s.deliver(ctx, r, a); err != nil {
-			return err
+		if err != nil {
+			errs = append(errs, apperr.Wrap(op, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // DeliveredRequests lists the requests delivered to the household, newest

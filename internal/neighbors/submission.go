@@ -255,6 +255,17 @@ func (s *Service) HouseholdSubmissions(ctx context.Context, user identity.UserID
 	return list, apperr.Wrap(op, err)
 }
 
+// RequestAnswers lists what the household submitted to one request
+// (withdrawn ones too), oldest first. NotFound unless user is a member.
+func (s *Service) RequestAnswers(ctx context.Context, user identity.UserID, id RequestID, hh household.ID) ([]*Submission, error) {
+	const op = "neighbors.RequestAnswers"
+	if _, err := s.households.MemberRole(ctx, hh, user); err != nil {
+		return nil, err
+	}
+	list, err := s.store.ListSubmissions(ctx, id, hh, true)
+	return list, apperr.Wrap(op, err)
+}
+
 // Reached reports whether the request reached the household; false for a
 // non-member.
 func (s *Service) Reached(ctx context.Context, user identity.UserID, id RequestID, hh household.ID) (bool, error) {

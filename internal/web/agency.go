@@ -130,8 +130,8 @@ func (s *Server) handleVerifyAgency(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// requestPageData is what the request page shows; the page's
-// "request_more" block may use more of it, added here.
+// requestPageData is what the request page shows, with what the viewer
+// may do with it (see addRequestAnswers).
 func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (map[string]any, error) {
 	ctx := r.Context()
 	ag, err := s.neighbors.Agency(ctx, req.Agency)

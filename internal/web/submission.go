@@ -81,10 +81,9 @@ func (s *Server) apiHouseholdRequests(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := make([]map[string]any, 0, len(list))
+	out := make([]apiRequest, 0, len(list))
 	for _, x := range list {
-		out = append(out, map[string]any{"id": x.ID, "agency_id": x.Agency, "title": x.Title,
-			"window_start": x.WindowStart, "window_end": x.WindowEnd, "posted_at": x.PostedAt, "resolved": x.Resolved()})
+		out = append(out, toAPIRequest(x))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
 	return nil

@@ -62,14 +62,8 @@ func (s *Server) addRequestAnswers(r *http.Request, req *neighbors.Request, ag *
 				v.Clips = append(v.Clips, c)
 			}
 		}
-		subs, err := s.neighbors.HouseholdSubmissions(ctx, a.user.ID, h.ID)
-		if err != nil {
+		if v.Shared, err = s.neighbors.RequestAnswers(ctx, a.user.ID, req.ID, h.ID); err != nil {
 			return err
-		}
-		for _, sub := range subs {
-			if sub.Request == req.ID {
-				v.Shared = append(v.Shared, sub)
-			}
 		}
 		reached = append(reached, v)
 	}
