@@ -67,9 +67,9 @@ func (s *Server) handleAccessHistory(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "access", map[string]any{
-		"Title": "Who accessed my data", "History": v, "Key": s.log.VerifierKey(), "PublicURL": s.baseURL(r),
-		"CheckpointB64": base64.StdEncoding.EncodeToString([]byte(v.Checkpoint)),
+	s.render(w, r, http.StatusOK, "access", &accessPage{
+		pageBase: pageBase{Title: "Who accessed my data"}, History: v, Key: s.log.VerifierKey(), PublicURL: s.baseURL(r),
+		CheckpointB64: base64.StdEncoding.EncodeToString([]byte(v.Checkpoint)),
 	})
 	return nil
 }
@@ -143,19 +143,19 @@ func (s *Server) grants(r *http.Request, a *auth) ([]apiGrant, error) {
 	return rows, nil
 }
 
-func (s *Server) renderGrants(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+func (s *Server) renderGrants(w http.ResponseWriter, r *http.Request, a *auth, status int, p grantsPage) error {
 	rows, err := s.grants(r, a)
 	if err != nil {
 		return err
 	}
-	data["Grants"] = rows
-	data["IsStaff"] = a.user.Role == identity.RoleStaff
-	data["IsAdmin"] = a.user.Role == identity.RoleAdmin
-	data["Me"] = s.access.Pseudonym(actorOf(a))
-	if data["Title"] == nil {
-		data["Title"] = "Access grants"
+	p.Grants = rows
+	p.IsStaff = a.user.Role == identity.RoleStaff
+	p.IsAdmin = a.user.Role == identity.RoleAdmin
+	p.Me = s.access.Pseudonym(actorOf(a))
+	if p.Title == "" {
+		p.Title = "Access grants"
 	}
-	s.render(w, r, status, "grants", data)
+	s.render(w, r, status, "grants", &p)
 	return nil
 }
 
@@ -164,7 +164,7 @@ func (s *Server) handleGrants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderGrants(w, r, a, http.StatusOK, map[string]any{})
+	return s.renderGrants(w, r, a, http.StatusOK, grantsPage{})
 }
 
 func (s *Server) handleRequestGrant(w http.ResponseWriter, r *http.Request) error {
@@ -178,7 +178,7 @@ func (s *Server) handleRequestGrant(w http.ResponseWriter, r *http.Request) erro
 		http.Redirect(w, r, "/grants", http.StatusSeeOther)
 		return nil
 	case apperr.Invalid, apperr.NotFound, apperr.Forbidden:
-		return s.renderGrants(w, r, a, apperr.HTTPStatus(err), map[string]any{"Error": apperr.MessageOf(err)})
+		return s.renderGrants(w, r, a, apperr.HTTPStatus(err), grantsPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 	}
 	return err
 }
@@ -195,7 +195,7 @@ func (s *Server) handleDecideGrant(w http.ResponseWriter, r *http.Request) error
 		http.Redirect(w, r, "/grants", http.StatusSeeOther)
 		return nil
 	case apperr.Conflict, apperr.Forbidden:
-		return s.renderGrants(w, r, a, apperr.HTTPStatus(err), map[string]any{"Error": apperr.MessageOf(err)})
+		return s.renderGrants(w, r, a, apperr.HTTPStatus(err), grantsPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 	}
 	return err
 }
@@ -209,7 +209,7 @@ func (s *Server) handleGrantAccount(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "grant_account", map[string]any{"Title": "Account metadata", "Summary": sum, "Grant": r.PathValue("id")})
+	s.render(w, r, http.StatusOK, "grant_account", &grantAccountPage{pageBase: pageBase{Title: "Account metadata"}, Summary: sum, Grant: r.PathValue("id")})
 	return nil
 }
 

@@ -23,7 +23,7 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.renderAccount(w, r, a, http.StatusOK, map[string]any{"Notice": notices[r.URL.Query().Get("done")]}); err != nil {
+	if err := s.renderAccount(w, r, a, http.StatusOK, accountPage{pageBase: pageBase{Notice: notices[r.URL.Query().Get("done")]}}); err != nil {
 		return err
 	}
 	// Shown now, so no longer new.
@@ -35,7 +35,7 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, a *auth, status int, p accountPage) error {
 	ctx := r.Context()
 	sessions, err := s.identity.ListSessions(ctx, a.user.ID)
 	if err != nil {
@@ -49,21 +49,21 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, a *auth, 
 	if err != nil {
 		return err
 	}
-	data["Title"] = "Your account"
-	data["Account"] = a.user
-	data["Current"] = a.session.ID
-	data["Sessions"] = sessions
-	data["Tokens"] = tokens
-	data["Scopes"] = identity.Scopes
-	data["CodesLeft"] = left
-	data["CanDisable"] = !a.user.Role.RequiresSecondFactor()
-	data["CanGrant"] = a.user.Role == identity.RoleStaff || a.user.Role == identity.RoleAdmin
+	p.Title = "Your account"
+	p.Account = a.user
+	p.Current = a.session.ID
+	p.Sessions = sessions
+	p.Tokens = tokens
+	p.Scopes = identity.Scopes
+	p.CodesLeft = left
+	p.CanDisable = !a.user.Role.RequiresSecondFactor()
+	p.CanGrant = a.user.Role == identity.RoleStaff || a.user.Role == identity.RoleAdmin
 	notices, err := s.notices.List(ctx, a.user.ID)
 	if err != nil {
 		return err
 	}
-	data["Notices"] = notices
-	s.render(w, r, status, "account", data)
+	p.Notices = notices
+	s.render(w, r, status, "account", &p)
 	return nil
 }
 
@@ -72,7 +72,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, a *auth, 
 func (s *Server) accountFailure(w http.ResponseWriter, r *http.Request, a *auth, err error) error {
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid, apperr.Unauthenticated, apperr.RateLimited, apperr.Forbidden:
-		return s.renderAccount(w, r, a, apperr.HTTPStatus(err), map[string]any{"Error": apperr.MessageOf(err)})
+		return s.renderAccount(w, r, a, apperr.HTTPStatus(err), accountPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 	}
 	return err
 }
@@ -106,7 +106,7 @@ func (s *Server) handleRecoveryCodes(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return s.accountFailure(w, r, a, err)
 	}
-	s.render(w, r, http.StatusOK, "recovery", map[string]any{"Title": "Your new recovery codes", "Codes": codes})
+	s.render(w, r, http.StatusOK, "recovery", &recoveryPage{pageBase: pageBase{Title: "Your new recovery codes"}, Codes: codes})
 	return nil
 }
 
@@ -119,9 +119,9 @@ func (s *Server) handleAuthenticatorBegin(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return s.accountFailure(w, r, a, err)
 	}
-	s.render(w, r, http.StatusOK, "enroll", map[string]any{
-		"Title": "Set up a new authenticator", "Enrollment": en, "Email": a.user.Email,
-		"Action": "/account/authenticator/confirm",
+	s.render(w, r, http.StatusOK, "enroll", &enrollPage{
+		pageBase: pageBase{Title: "Set up a new authenticator"}, Enrollment: en, Email: a.user.Email,
+		Action: "/account/authenticator/confirm",
 	})
 	return nil
 }
@@ -137,16 +137,16 @@ func (s *Server) handleAuthenticatorConfirm(w http.ResponseWriter, r *http.Reque
 		if perr != nil {
 			return perr
 		}
-		s.render(w, r, apperr.HTTPStatus(err), "enroll", map[string]any{
-			"Title": "Set up a new authenticator", "Enrollment": en, "Email": a.user.Email,
-			"Action": "/account/authenticator/confirm", "Error": apperr.MessageOf(err),
+		s.render(w, r, apperr.HTTPStatus(err), "enroll", &enrollPage{
+			pageBase: pageBase{Title: "Set up a new authenticator", Error: apperr.MessageOf(err)}, Enrollment: en, Email: a.user.Email,
+			Action: "/account/authenticator/confirm",
 		})
 		return nil
 	} else if err != nil {
 		return s.accountFailure(w, r, a, err)
 	}
 	if len(codes) > 0 {
-		s.render(w, r, http.StatusOK, "recovery", map[string]any{"Title": "Your recovery codes", "Codes": codes})
+		s.render(w, r, http.StatusOK, "recovery", &recoveryPage{pageBase: pageBase{Title: "Your recovery codes"}, Codes: codes})
 		return nil
 	}
 	done(w, r, "authenticator")
@@ -199,7 +199,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return s.accountFailure(w, r, a, err)
 	}
-	s.render(w, r, http.StatusOK, "token", map[string]any{"Title": "New API token", "Token": token, "APIToken": t})
+	s.render(w, r, http.StatusOK, "token", &tokenPage{pageBase: pageBase{Title: "New API token"}, Token: token, APIToken: t})
 	return nil
 }
 

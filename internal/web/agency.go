@@ -90,8 +90,8 @@ func (s *Server) handleAgencies(w http.ResponseWriter, r *http.Request) error {
 			pending = append(pending, a)
 		}
 	}
-	s.render(w, r, http.StatusOK, "agencies", map[string]any{
-		"Title": "Agencies", "Verified": verified, "Pending": pending, "IsAdmin": isAdminViewer(v), "Kinds": kindLabels,
+	s.render(w, r, http.StatusOK, "agencies", &agenciesPage{
+		pageBase: pageBase{Title: "Agencies"}, Verified: verified, Pending: pending, IsAdmin: isAdminViewer(v), Kinds: kindLabels,
 	})
 	return nil
 }
@@ -111,8 +111,8 @@ func (s *Server) handleAgency(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "agency", map[string]any{
-		"Title": a.Name, "Agency": a, "Requests": reqs, "IsAdmin": isAdminViewer(v), "IsOfficer": officer, "Kinds": kindLabels,
+	s.render(w, r, http.StatusOK, "agency", &agencyPage{
+		pageBase: pageBase{Title: a.Name}, Agency: a, Requests: reqs, IsAdmin: isAdminViewer(v), IsOfficer: officer, Kinds: kindLabels,
 	})
 	return nil
 }
@@ -132,7 +132,7 @@ func (s *Server) handleVerifyAgency(w http.ResponseWriter, r *http.Request) erro
 
 // requestPageData is what the request page shows, with what the viewer
 // may do with it (see addRequestAnswers).
-func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (map[string]any, error) {
+func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (*requestPage, error) {
 	ctx := r.Context()
 	ag, err := s.neighbors.Agency(ctx, req.Agency)
 	if err != nil {
@@ -146,9 +146,9 @@ func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (map[s
 	if err != nil {
 		return nil, err
 	}
-	data := map[string]any{
-		"Title": req.Title, "Request": req, "Agency": ag, "AreaJSON": string(area),
-		"IsOfficer": officer, "MapTiles": s.cfg.MapTiles, "Kinds": kindLabels,
+	data := &requestPage{
+		pageBase: pageBase{Title: req.Title}, Request: req, Agency: ag, AreaJSON: string(area),
+		IsOfficer: officer, MapTiles: s.cfg.MapTiles, Kinds: kindLabels,
 	}
 	if err := s.addRequestAnswers(r, req, ag, data); err != nil {
 		return nil, err
@@ -187,20 +187,17 @@ func (s *Server) handleResolveRequest(w http.ResponseWriter, r *http.Request) er
 // agencyForm is the registration form, kept to show again after a refusal.
 type agencyForm struct{ Name, Jurisdiction, Kind string }
 
-func (s *Server) renderMyAgencies(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+func (s *Server) renderMyAgencies(w http.ResponseWriter, r *http.Request, a *auth, status int, p agenciesMinePage) error {
 	list, err := s.neighbors.OfficerAgencies(r.Context(), agencyActor(a))
 	if err != nil {
 		return err
 	}
-	data["Title"] = "Your agencies"
-	data["Agencies"] = list
-	data["IsOfficer"] = a.user.Role == identity.RoleAgencyOfficer
-	data["KindList"] = neighbors.AgencyKinds
-	data["Kinds"] = kindLabels
-	if _, ok := data["Form"]; !ok {
-		data["Form"] = agencyForm{}
-	}
-	s.render(w, r, status, "agencies_mine", data)
+	p.Title = "Your agencies"
+	p.Agencies = list
+	p.IsOfficer = a.user.Role == identity.RoleAgencyOfficer
+	p.KindList = neighbors.AgencyKinds
+	p.Kinds = kindLabels
+	s.render(w, r, status, "agencies_mine", &p)
 	return nil
 }
 
@@ -209,7 +206,7 @@ func (s *Server) handleMyAgencies(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return s.renderMyAgencies(w, r, a, http.StatusOK, map[string]any{})
+	return s.renderMyAgencies(w, r, a, http.StatusOK, agenciesMinePage{})
 }
 
 func (s *Server) handleRegisterAgency(w http.ResponseWriter, r *http.Request) error {
@@ -221,7 +218,7 @@ func (s *Server) handleRegisterAgency(w http.ResponseWriter, r *http.Request) er
 	ag, err := s.neighbors.RegisterAgency(r.Context(), agencyActor(a),
 		neighbors.NewAgency{Name: f.Name, Jurisdiction: f.Jurisdiction, Kind: neighbors.AgencyKind(f.Kind)})
 	if apperr.Is(err, apperr.Invalid) {
-		return s.renderMyAgencies(w, r, a, http.StatusBadRequest, map[string]any{"Error": apperr.MessageOf(err), "Form": f})
+		return s.renderMyAgencies(w, r, a, http.StatusBadRequest, agenciesMinePage{pageBase: pageBase{Error: apperr.MessageOf(err)}, Form: f})
 	} else if err != nil {
 		return err
 	}
@@ -229,10 +226,10 @@ func (s *Server) handleRegisterAgency(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-func (s *Server) renderAgencyKey(w http.ResponseWriter, r *http.Request, ag *neighbors.Agency, status int, data map[string]any) {
-	data["Title"] = "The key of " + ag.Name
-	data["Agency"] = ag
-	s.render(w, r, status, "agency_key", data)
+func (s *Server) renderAgencyKey(w http.ResponseWriter, r *http.Request, ag *neighbors.Agency, status int, p agencyKeyPage) {
+	p.Title = "The key of " + ag.Name
+	p.Agency = ag
+	s.render(w, r, status, "agency_key", &p)
 }
 
 func (s *Server) handleAgencyKey(w http.ResponseWriter, r *http.Request) error {
@@ -244,9 +241,9 @@ func (s *Server) handleAgencyKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{}
+	var data agencyKeyPage
 	if r.URL.Query().Get("done") == "key" {
-		data["Notice"] = "The agency's public key is published: residents' browsers now encrypt the footage they share for it."
+		data.Notice = "The agency's public key is published: residents' browsers now encrypt the footage they share for it."
 	}
 	s.renderAgencyKey(w, r, ag, http.StatusOK, data)
 	return nil
@@ -264,7 +261,7 @@ func (s *Server) handleSetRecipient(w http.ResponseWriter, r *http.Request) erro
 		if ferr != nil {
 			return ferr
 		}
-		s.renderAgencyKey(w, r, ag, http.StatusBadRequest, map[string]any{"Error": apperr.MessageOf(err)})
+		s.renderAgencyKey(w, r, ag, http.StatusBadRequest, agencyKeyPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 		return nil
 	} else if err != nil {
 		return err
@@ -365,20 +362,17 @@ func requestMapStart(reqs []*neighbors.Request) geo.Point {
 	return geo.Point{}
 }
 
-func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, ag *neighbors.Agency, status int, data map[string]any) error {
+func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, ag *neighbors.Agency, status int, p requestNewPage) error {
 	reqs, err := s.neighbors.AgencyRequests(r.Context(), ag.ID)
 	if err != nil {
 		return err
 	}
-	data["Title"] = "New request for assistance"
-	data["Agency"] = ag
-	data["Start"] = requestMapStart(reqs)
-	data["MapTiles"] = s.cfg.MapTiles
-	data["MinArea"], data["MaxArea"] = neighbors.MinAreaSquareMiles, neighbors.MaxAreaSquareMiles
-	if _, ok := data["Form"]; !ok {
-		data["Form"] = requestForm{}
-	}
-	s.render(w, r, status, "request_new", data)
+	p.Title = "New request for assistance"
+	p.Agency = ag
+	p.Start = requestMapStart(reqs)
+	p.MapTiles = s.cfg.MapTiles
+	p.MinArea, p.MaxArea = neighbors.MinAreaSquareMiles, neighbors.MaxAreaSquareMiles
+	s.render(w, r, status, "request_new", &p)
 	return nil
 }
 
@@ -394,7 +388,7 @@ func (s *Server) handleNewRequestForm(w http.ResponseWriter, r *http.Request) er
 	if !ag.Verified() {
 		return apperr.E("web.handleNewRequestForm", apperr.Forbidden, "The agency must be verified by Hearth's administrators before it posts requests.")
 	}
-	return s.renderNewRequest(w, r, ag, http.StatusOK, map[string]any{})
+	return s.renderNewRequest(w, r, ag, http.StatusOK, requestNewPage{})
 }
 
 func (s *Server) handlePostRequest(w http.ResponseWriter, r *http.Request) error {
@@ -413,7 +407,7 @@ func (s *Server) handlePostRequest(w http.ResponseWriter, r *http.Request) error
 		if ferr != nil {
 			return ferr
 		}
-		return s.renderNewRequest(w, r, ag, http.StatusBadRequest, map[string]any{"Error": apperr.MessageOf(err), "Form": f})
+		return s.renderNewRequest(w, r, ag, http.StatusBadRequest, requestNewPage{pageBase: pageBase{Error: apperr.MessageOf(err)}, Form: f})
 	} else if err != nil {
 		return err
 	}

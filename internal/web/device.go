@@ -13,7 +13,7 @@ import (
 	"hearth/internal/identity"
 )
 
-func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, a *auth, status int, p devicesPage) error {
 	ctx := r.Context()
 	id := household.ID(r.PathValue("id"))
 	h, err := s.households.Get(ctx, a.user.ID, id)
@@ -32,13 +32,13 @@ func (s *Server) renderDevices(w http.ResponseWriter, r *http.Request, a *auth, 
 	for _, d := range devices {
 		names[d.ID] = d.Name
 	}
-	data["Title"] = "Devices · " + h.Name
-	data["Household"] = h
-	data["Devices"] = devices
-	data["Kinds"] = device.Kinds
-	data["Events"] = events
-	data["DeviceNames"] = names
-	s.render(w, r, status, "devices", data)
+	p.Title = "Devices · " + h.Name
+	p.Household = h
+	p.Devices = devices
+	p.Kinds = device.Kinds
+	p.Events = events
+	p.DeviceNames = names
+	s.render(w, r, status, "devices", &p)
 	return nil
 }
 
@@ -47,7 +47,7 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderDevices(w, r, a, http.StatusOK, map[string]any{})
+	return s.renderDevices(w, r, a, http.StatusOK, devicesPage{})
 }
 
 func (s *Server) handleStartPairing(w http.ResponseWriter, r *http.Request) error {
@@ -58,11 +58,11 @@ func (s *Server) handleStartPairing(w http.ResponseWriter, r *http.Request) erro
 	code, expires, err := s.devices.StartPairing(r.Context(), a.user.ID, household.ID(r.PathValue("id")),
 		device.Kind(r.PostFormValue("kind")), r.PostFormValue("name"))
 	if apperr.Is(err, apperr.Invalid) {
-		return s.renderDevices(w, r, a, http.StatusBadRequest, map[string]any{"Error": apperr.MessageOf(err)})
+		return s.renderDevices(w, r, a, http.StatusBadRequest, devicesPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 	} else if err != nil {
 		return err
 	}
-	return s.renderDevices(w, r, a, http.StatusOK, map[string]any{"PairingCode": code, "PairingExpires": expires, "Server": s.baseURL(r)})
+	return s.renderDevices(w, r, a, http.StatusOK, devicesPage{PairingCode: code, PairingExpires: expires, Server: s.baseURL(r)})
 }
 
 // deviceAction runs a change on one device and returns to its household's page.

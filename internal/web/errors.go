@@ -40,8 +40,8 @@ func (s *Server) page(h handlerFunc) http.Handler {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
-			s.render(w, r, apperr.HTTPStatus(err), "error", map[string]any{
-				"Title": "Error", "Message": apperr.MessageOf(err), "Code": apperr.CodeOf(err),
+			s.render(w, r, apperr.HTTPStatus(err), "error", &errorPage{
+				pageBase: pageBase{Title: "Error"}, Message: apperr.MessageOf(err), Code: apperr.CodeOf(err),
 			})
 		}
 	})

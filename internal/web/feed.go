@@ -119,17 +119,17 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if len(list) != 1 {
-			s.render(w, r, http.StatusOK, "feed", map[string]any{"Title": "Neighbours", "Choose": list})
+			s.render(w, r, http.StatusOK, "feed", &feedPage{pageBase: pageBase{Title: "Neighbours"}, Choose: list})
 			return nil
 		}
 		hh = list[0].ID
 	}
-	return s.renderFeed(w, r, a, http.StatusOK, hh, radius, q.Get("cursor"), map[string]any{})
+	return s.renderFeed(w, r, a, http.StatusOK, hh, radius, q.Get("cursor"), feedPage{})
 }
 
-// renderFeed renders the feed page of hh with data (a form error, the
+// renderFeed renders the feed page of hh with p (a form error, the
 // values typed) on top.
-func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, a *auth, status int, hh household.ID, radius float64, cursor string, data map[string]any) error {
+func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, a *auth, status int, hh household.ID, radius float64, cursor string, p feedPage) error {
 	ctx := r.Context()
 	page, err := s.feed.Feed(ctx, a.user.ID, hh, radius, cursor, 0)
 	if err != nil {
@@ -148,10 +148,9 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, a *auth, sta
 	for _, m := range feed.Radii {
 		radii = append(radii, radiusOption{Value: strconv.FormatFloat(m, 'f', -1, 64), Label: radiusLabel(m), Selected: m == page.RadiusMeters})
 	}
-	category, _ := data["Category"].(feed.Category)
 	var categories []categoryOption
 	for _, c := range feed.Categories {
-		categories = append(categories, categoryOption{Value: c, Label: c.Label(), Selected: c == category})
+		categories = append(categories, categoryOption{Value: c, Label: c.Label(), Selected: c == p.Category})
 	}
 	clips, err := s.shareableClips(ctx, a, hh, loc)
 	if err != nil {
@@ -165,24 +164,24 @@ func (s *Server) renderFeed(w http.ResponseWriter, r *http.Request, a *auth, sta
 	if err != nil {
 		return err
 	}
-	data["Title"] = "Neighbours near " + h.Name
-	data["Household"] = h
-	data["Households"] = others
-	data["Radius"] = radiusLabel(page.RadiusMeters)
-	data["RadiusValue"] = strconv.FormatFloat(page.RadiusMeters, 'f', -1, 64)
-	data["Radii"] = radii
-	data["Items"] = items
-	data["FromStart"] = cursor == ""
-	data["Newest"] = feedURL(hh, page.RadiusMeters, "")
+	p.Title = "Neighbours near " + h.Name
+	p.Household = h
+	p.Households = others
+	p.Radius = radiusLabel(page.RadiusMeters)
+	p.RadiusValue = strconv.FormatFloat(page.RadiusMeters, 'f', -1, 64)
+	p.Radii = radii
+	p.Items = items
+	p.FromStart = cursor == ""
+	p.Newest = feedURL(hh, page.RadiusMeters, "")
 	if page.Next != "" {
-		data["Older"] = feedURL(hh, page.RadiusMeters, page.Next)
+		p.Older = feedURL(hh, page.RadiusMeters, page.Next)
 	}
-	data["Categories"] = categories
-	data["MaxText"] = feed.MaxTextLength
-	data["Clips"] = clips
-	data["HasKey"] = keyErr == nil
-	data["Recipient"] = recipient
-	s.render(w, r, status, "feed", data)
+	p.Categories = categories
+	p.MaxText = feed.MaxTextLength
+	p.Clips = clips
+	p.HasKey = keyErr == nil
+	p.Recipient = recipient
+	s.render(w, r, status, "feed", &p)
 	return nil
 }
 
@@ -258,8 +257,8 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request) error 
 	n := postForm(r)
 	p, err := s.feed.Post(r.Context(), a.user.ID, hh, n)
 	if apperr.Is(err, apperr.Invalid) {
-		return s.renderFeed(w, r, a, http.StatusBadRequest, hh, radius, "", map[string]any{
-			"Error": apperr.MessageOf(err), "Category": n.Category, "Text": n.Text})
+		return s.renderFeed(w, r, a, http.StatusBadRequest, hh, radius, "", feedPage{
+			pageBase: pageBase{Error: apperr.MessageOf(err)}, Category: n.Category, Text: n.Text})
 	} else if err != nil {
 		return err
 	}

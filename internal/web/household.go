@@ -30,15 +30,15 @@ func householdForm(r *http.Request) (household.NewHousehold, error) {
 	}, nil
 }
 
-func (s *Server) renderHouseholds(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+func (s *Server) renderHouseholds(w http.ResponseWriter, r *http.Request, a *auth, status int, p householdsPage) error {
 	list, err := s.households.ListForUser(r.Context(), a.user.ID)
 	if err != nil {
 		return err
 	}
-	data["Title"] = "Households"
-	data["Households"] = list
-	data["Retentions"] = household.RetentionDays
-	s.render(w, r, status, "households", data)
+	p.Title = "Households"
+	p.Households = list
+	p.Retentions = household.RetentionDays
+	s.render(w, r, status, "households", &p)
 	return nil
 }
 
@@ -47,7 +47,7 @@ func (s *Server) handleHouseholds(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return s.renderHouseholds(w, r, a, http.StatusOK, map[string]any{})
+	return s.renderHouseholds(w, r, a, http.StatusOK, householdsPage{})
 }
 
 func (s *Server) handleCreateHousehold(w http.ResponseWriter, r *http.Request) error {
@@ -61,7 +61,7 @@ func (s *Server) handleCreateHousehold(w http.ResponseWriter, r *http.Request) e
 		h, err = s.households.Create(r.Context(), a.user.ID, n)
 	}
 	if apperr.Is(err, apperr.Invalid) {
-		return s.renderHouseholds(w, r, a, http.StatusBadRequest, map[string]any{"Error": apperr.MessageOf(err)})
+		return s.renderHouseholds(w, r, a, http.StatusBadRequest, householdsPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 	} else if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ type memberRow struct {
 	IsMe   bool
 }
 
-func (s *Server) renderHousehold(w http.ResponseWriter, r *http.Request, a *auth, status int, data map[string]any) error {
+func (s *Server) renderHousehold(w http.ResponseWriter, r *http.Request, a *auth, status int, p householdPage) error {
 	ctx := r.Context()
 	id := household.ID(r.PathValue("id"))
 	h, err := s.households.Get(ctx, a.user.ID, id)
@@ -104,16 +104,16 @@ func (s *Server) renderHousehold(w http.ResponseWriter, r *http.Request, a *auth
 			owner = true
 		}
 	}
-	data["Title"] = h.Name
-	data["Household"] = h
-	data["Public"] = household.PublicLocation(h.Home)
-	data["Members"] = rows
-	data["IsOwner"] = owner
-	data["Retentions"] = household.RetentionDays
-	if err := s.addHouseholdRequests(r, a, id, data); err != nil {
+	p.Title = h.Name
+	p.Household = h
+	p.Public = household.PublicLocation(h.Home)
+	p.Members = rows
+	p.IsOwner = owner
+	p.Retentions = household.RetentionDays
+	if err := s.addHouseholdRequests(r, a, id, &p); err != nil {
 		return err
 	}
-	s.render(w, r, status, "household", data)
+	s.render(w, r, status, "household", &p)
 	return nil
 }
 
@@ -122,14 +122,14 @@ func (s *Server) handleHousehold(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderHousehold(w, r, a, http.StatusOK, map[string]any{})
+	return s.renderHousehold(w, r, a, http.StatusOK, householdPage{})
 }
 
 // householdFailure shows a person's mistake on the household page.
 func (s *Server) householdFailure(w http.ResponseWriter, r *http.Request, a *auth, err error) error {
 	switch apperr.CodeOf(err) {
 	case apperr.Invalid, apperr.Forbidden, apperr.Conflict:
-		return s.renderHousehold(w, r, a, apperr.HTTPStatus(err), map[string]any{"Error": apperr.MessageOf(err)})
+		return s.renderHousehold(w, r, a, apperr.HTTPStatus(err), householdPage{pageBase: pageBase{Error: apperr.MessageOf(err)}})
 	}
 	return err
 }
@@ -159,8 +159,8 @@ func (s *Server) handleInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return s.householdFailure(w, r, a, err)
 	}
-	return s.renderHousehold(w, r, a, http.StatusOK, map[string]any{
-		"InviteLink": s.baseURL(r) + "/join/" + token, "InviteExpires": expires,
+	return s.renderHousehold(w, r, a, http.StatusOK, householdPage{
+		InviteLink: s.baseURL(r) + "/join/" + token, InviteExpires: expires,
 	})
 }
 
@@ -168,7 +168,7 @@ func (s *Server) handleJoinForm(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireUser(r, identity.ScopeAccountRead); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "join", map[string]any{"Title": "Join a household", "Token": r.PathValue("token")})
+	s.render(w, r, http.StatusOK, "join", &joinPage{pageBase: pageBase{Title: "Join a household"}, Token: r.PathValue("token")})
 	return nil
 }
 
@@ -179,7 +179,7 @@ func (s *Server) handleJoin(w http.ResponseWriter, r *http.Request) error {
 	}
 	h, err := s.households.Join(r.Context(), a.user.ID, r.PathValue("token"))
 	if apperr.Is(err, apperr.NotFound) || apperr.Is(err, apperr.Conflict) {
-		s.render(w, r, apperr.HTTPStatus(err), "join", map[string]any{"Title": "Join a household", "Token": r.PathValue("token"), "Error": apperr.MessageOf(err)})
+		s.render(w, r, apperr.HTTPStatus(err), "join", &joinPage{pageBase: pageBase{Title: "Join a household", Error: apperr.MessageOf(err)}, Token: r.PathValue("token")})
 		return nil
 	} else if err != nil {
 		return err

@@ -92,8 +92,8 @@ func (s *Server) handleLegalDemands(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "legal", map[string]any{"Title": "Legal demands", "Demands": rows,
-		"Limit": legal.ListLimit, "Truncated": len(rows) >= legal.ListLimit})
+	s.render(w, r, http.StatusOK, "legal", &legalPage{pageBase: pageBase{Title: "Legal demands"}, Demands: rows,
+		Limit: legal.ListLimit, Truncated: len(rows) >= legal.ListLimit})
 	return nil
 }
 
@@ -107,7 +107,7 @@ func (s *Server) renderNewDemand(w http.ResponseWriter, r *http.Request, status 
 	if f.ReceivedOn == "" {
 		f.ReceivedOn = isoDay(s.clock.Now())
 	}
-	s.render(w, r, status, "legal_new", map[string]any{"Title": "Record a legal demand", "Form": f, "Types": legal.Types, "Error": msg})
+	s.render(w, r, status, "legal_new", &legalNewPage{pageBase: pageBase{Title: "Record a legal demand", Error: msg}, Form: f, Types: legal.Types})
 }
 
 func (s *Server) handleNewLegalDemand(w http.ResponseWriter, r *http.Request) error {
@@ -187,9 +187,9 @@ func (s *Server) renderDemand(w http.ResponseWriter, r *http.Request, a *auth, s
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "legal_demand", map[string]any{
-		"Title": d.Type.Label() + " from " + d.Agency, "Demand": rows[0], "Categories": legal.Categories,
-		"Outcomes": legal.Outcomes, "Error": msg,
+	s.render(w, r, status, "legal_demand", &legalDemandPage{
+		pageBase: pageBase{Title: d.Type.Label() + " from " + d.Agency, Error: msg}, Demand: rows[0], Categories: legal.Categories,
+		Outcomes: legal.Outcomes,
 	})
 	return nil
 }

@@ -17,6 +17,6 @@ func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "outbox", map[string]any{"Title": "Outbox", "Mail": list})
+	s.render(w, r, http.StatusOK, "outbox", &outboxPage{pageBase: pageBase{Title: "Outbox"}, Mail: list})
 	return nil
 }

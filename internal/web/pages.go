@@ -22,12 +22,12 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/account", http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "home", map[string]any{"Title": "Welcome"})
+	s.render(w, r, http.StatusOK, "home", &homePage{pageBase{Title: "Welcome"}})
 	return nil
 }
 
 func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "signup", map[string]any{"Title": "Sign up"})
+	s.render(w, r, http.StatusOK, "signup", &signupPage{pageBase: pageBase{Title: "Sign up"}})
 	return nil
 }
 
@@ -35,7 +35,7 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	email := r.PostFormValue("email")
 	_, g, err := s.identity.SignUp(r.Context(), email, r.PostFormValue("password"), s.clientInfo(r))
 	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
-		s.render(w, r, apperr.HTTPStatus(err), "signup", map[string]any{"Title": "Sign up", "Error": apperr.MessageOf(err), "Email": email})
+		s.render(w, r, apperr.HTTPStatus(err), "signup", &signupPage{pageBase: pageBase{Title: "Sign up", Error: apperr.MessageOf(err)}, Email: email})
 		return nil
 	} else if err != nil {
 		return err
@@ -58,9 +58,9 @@ func (s *Server) renderEnroll(w http.ResponseWriter, r *http.Request, a *auth, s
 	if err != nil {
 		return err
 	}
-	s.render(w, r, status, "enroll", map[string]any{
-		"Title": "Set up two-factor sign-in", "Enrollment": en, "Email": a.user.Email,
-		"Action": "/signup/enroll", "Error": msg,
+	s.render(w, r, status, "enroll", &enrollPage{
+		pageBase: pageBase{Title: "Set up two-factor sign-in", Error: msg}, Enrollment: en, Email: a.user.Email,
+		Action: "/signup/enroll",
 	})
 	return nil
 }
@@ -77,12 +77,12 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSessionCookie(w, r, g)
-	s.render(w, r, http.StatusOK, "recovery", map[string]any{"Title": "Your recovery codes", "Codes": codes})
+	s.render(w, r, http.StatusOK, "recovery", &recoveryPage{pageBase: pageBase{Title: "Your recovery codes"}, Codes: codes})
 	return nil
 }
 
 func (s *Server) handleLogInForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Sign in"})
+	s.render(w, r, http.StatusOK, "login", &loginPage{pageBase: pageBase{Title: "Sign in"}})
 	return nil
 }
 
@@ -92,7 +92,7 @@ func (s *Server) handleLogIn(w http.ResponseWriter, r *http.Request) error {
 	switch apperr.CodeOf(err) {
 	case "":
 	case apperr.Invalid, apperr.Unauthenticated, apperr.RateLimited:
-		s.render(w, r, apperr.HTTPStatus(err), "login", map[string]any{"Title": "Sign in", "Error": apperr.MessageOf(err), "Email": email})
+		s.render(w, r, apperr.HTTPStatus(err), "login", &loginPage{pageBase: pageBase{Title: "Sign in", Error: apperr.MessageOf(err)}, Email: email})
 		return nil
 	default:
 		return err
@@ -113,7 +113,7 @@ func (s *Server) handleCodeForm(w http.ResponseWriter, r *http.Request) error {
 	if _, err := requireStage(r, identity.StageSecondFactor); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "code", map[string]any{"Title": "Enter your code"})
+	s.render(w, r, http.StatusOK, "code", &codePage{pageBase{Title: "Enter your code"}})
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (s *Server) handleCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	g, err := s.identity.VerifySecondFactor(r.Context(), a.session, r.PostFormValue("code"), s.clientInfo(r))
 	if apperr.Is(err, apperr.Unauthenticated) || apperr.Is(err, apperr.RateLimited) {
-		s.render(w, r, apperr.HTTPStatus(err), "code", map[string]any{"Title": "Enter your code", "Error": apperr.MessageOf(err)})
+		s.render(w, r, apperr.HTTPStatus(err), "code", &codePage{pageBase{Title: "Enter your code", Error: apperr.MessageOf(err)}})
 		return nil
 	} else if err != nil {
 		return err

@@ -56,7 +56,8 @@ var templateFuncs = template.FuncMap{
 
 // parsePages parses every page with the layout and the shared partials,
 // once, at start; a broken template stops the server from starting rather
-// than failing a request.
+// than failing a request. Execution is strict: a field or map key the data
+// lacks is an error, never an empty string.
 func parsePages() (map[string]*template.Template, error) {
 	names, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -68,7 +69,7 @@ func parsePages() (map[string]*template.Template, error) {
 			continue
 		}
 		name := strings.TrimSuffix(path.Base(n), ".html")
-		t, err := template.New(name).Funcs(templateFuncs).ParseFS(assets, "templates/layout.html", "templates/partials/*.html", n)
+		t, err := template.New(name).Option("missingkey=error").Funcs(templateFuncs).ParseFS(assets, "templates/layout.html", "templates/partials/*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
@@ -77,20 +78,19 @@ func parsePages() (map[string]*template.Template, error) {
 	return pages, nil
 }
 
-// render writes a page. data gains the CSRF token and the signed-in user.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
+// render writes a page. data's pageBase gains the CSRF token and the
+// signed-in user.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageData) {
 	t, ok := s.pages[name]
 	if !ok {
 		s.logger.Error("no such template", "name", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	if data == nil {
-		data = map[string]any{}
-	}
-	data["CSRF"] = s.csrfToken(w, r)
+	b := data.base()
+	b.CSRF = s.csrfToken(w, r)
 	if a := authFrom(r.Context()); a != nil && a.session != nil && a.session.Stage == "full" {
-		data["User"] = a.user
+		b.User = a.user
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {

@@ -28,13 +28,13 @@ const windowMargin = 15 * time.Minute
 // agency, the way to what residents submitted; for residents whose
 // household the request reached, the clips they may share and what they
 // shared.
-func (s *Server) addRequestAnswers(r *http.Request, req *neighbors.Request, ag *neighbors.Agency, data map[string]any) error {
+func (s *Server) addRequestAnswers(r *http.Request, req *neighbors.Request, ag *neighbors.Agency, data *requestPage) error {
 	ctx := r.Context()
 	n, shown, err := s.neighbors.PublicResponses(ctx, req.ID)
 	if err != nil {
 		return err
 	}
-	data["Responses"], data["ResponsesShown"], data["ResponseThreshold"] = n, shown, neighbors.PublicResponseThreshold
+	data.Responses, data.ResponsesShown, data.ResponseThreshold = n, shown, neighbors.PublicResponseThreshold
 	a := agencyViewer(r)
 	if a == nil {
 		return nil
@@ -70,14 +70,14 @@ func (s *Server) addRequestAnswers(r *http.Request, req *neighbors.Request, ag *
 	if len(reached) == 0 {
 		return nil
 	}
-	data["Reached"] = reached
-	data["Home"] = reached[0].Household.Home // the viewer's own home, on the map for them only
-	data["AgencyRecipient"] = ag.Recipient
+	data.Reached = reached
+	data.Home = &reached[0].Household.Home // the viewer's own home, on the map for them only
+	data.AgencyRecipient = ag.Recipient
 	recipient, _, err := s.vault.Key(ctx, a.user.ID)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	data["MemberRecipient"] = recipient
+	data.MemberRecipient = recipient
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (s *Server) handleOptOut(w http.ResponseWriter, r *http.Request) error {
 
 // addHouseholdRequests adds to the household page the requests that
 // reached it, what it shared, and its opt-out.
-func (s *Server) addHouseholdRequests(r *http.Request, a *auth, hh household.ID, data map[string]any) error {
+func (s *Server) addHouseholdRequests(r *http.Request, a *auth, hh household.ID, data *householdPage) error {
 	ctx := r.Context()
 	reqs, err := s.neighbors.DeliveredRequests(ctx, a.user.ID, hh)
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Server) addHouseholdRequests(r *http.Request, a *auth, hh household.ID,
 	if err != nil {
 		return err
 	}
-	data["Requests"], data["Submissions"], data["OptedOut"] = reqs, subs, out
+	data.Requests, data.Submissions, data.OptedOut = reqs, subs, out
 	return nil
 }
 
@@ -152,8 +152,8 @@ func (s *Server) handleReceived(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "received", map[string]any{
-		"Title": "Footage received: " + req.Title, "Request": req, "Received": list,
+	s.render(w, r, http.StatusOK, "received", &receivedPage{
+		pageBase: pageBase{Title: "Footage received: " + req.Title}, Request: req, Received: list,
 	})
 	return nil
 }

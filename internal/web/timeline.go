@@ -104,22 +104,22 @@ func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) error {
 		return keyErr
 	}
 
-	data := map[string]any{
-		"Title":     "Timeline · " + h.Name,
-		"Household": h,
-		"Day":       day,
-		"DayParam":  day.Format("2006-01-02"),
-		"Prev":      day.AddDate(0, 0, -1).Format("2006-01-02"),
-		"Next":      day.AddDate(0, 0, 1).Format("2006-01-02"),
-		"IsToday":   !now.Before(from) && now.Before(to),
-		"Zone":      loc.String(),
-		"Devices":   devices,
-		"Only":      only,
-		"Days":      order,
-		"Truncated": len(events) == maxPerDay || len(clips) == maxPerDay,
-		"HasKey":    keyErr == nil,
-		"Recipient": recipient,
-		"Location":  loc,
+	data := &timelinePage{
+		pageBase:  pageBase{Title: "Timeline · " + h.Name},
+		Household: h,
+		Day:       day,
+		DayParam:  day.Format("2006-01-02"),
+		Prev:      day.AddDate(0, 0, -1).Format("2006-01-02"),
+		Next:      day.AddDate(0, 0, 1).Format("2006-01-02"),
+		IsToday:   !now.Before(from) && now.Before(to),
+		Zone:      loc.String(),
+		Devices:   devices,
+		Only:      only,
+		Days:      order,
+		Truncated: len(events) == maxPerDay || len(clips) == maxPerDay,
+		HasKey:    keyErr == nil,
+		Recipient: recipient,
+		Location:  loc,
 	}
 	s.render(w, r, http.StatusOK, "timeline", data)
 	return nil

@@ -203,8 +203,8 @@ func (s *Server) handleTransparency(w http.ResponseWriter, r *http.Request) erro
 	if v, ok := rep.Totals.ShareComplied(); ok {
 		share = strconv.FormatFloat(math.Round(v*100), 'f', 0, 64) + "%"
 	}
-	s.render(w, r, http.StatusOK, "transparency", map[string]any{
-		"Title": "Transparency report", "Report": rep, "Periods": periods, "Share": share,
+	s.render(w, r, http.StatusOK, "transparency", &transparencyPage{
+		pageBase: pageBase{Title: "Transparency report"}, Report: rep, Periods: periods, Share: share,
 	})
 	return nil
 }

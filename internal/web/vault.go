@@ -213,8 +213,8 @@ func (s *Server) handleKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "key", map[string]any{
-		"Title": "Your vault key", "Recipient": recipient, "MinPassphrase": vault.MinPassphraseLength,
+	s.render(w, r, http.StatusOK, "key", &keyPage{
+		pageBase: pageBase{Title: "Your vault key"}, Recipient: recipient, MinPassphrase: vault.MinPassphraseLength,
 	})
 	return nil
 }
