@@ -6,11 +6,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes is the whole route table.
+// routes is the whole route table. Pages (page) take a browser session
+// only; the JSON API (api) takes an API token, and a session only on the
+// routes in browserAPI. Routes with neither wrapper authenticate in their
+// own way (devices) or not at all (public).
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	page := func(h handlerFunc) http.Handler { return s.page(s.withAuth(h)) }
-	api := func(h handlerFunc) http.Handler { return s.api(s.withAuth(h)) }
+	page := func(h handlerFunc) http.Handler { return s.page(s.withSession(h)) }
+	api := func(h handlerFunc) http.Handler { return s.api(s.withToken(h)) }
 
 	// Operations.
 	mux.Handle("GET /healthz", s.api(s.handleHealth))

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +66,25 @@ type env struct {
 	feed       *feed.Service
 	legal      *legal.Service
 	report     *transparency.Service
+	logs       *logBuffer // what the server logged
+}
+
+// logBuffer collects the server's log lines for tests to inspect.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // newEnv serves the web adapter over the real services on a fresh
@@ -91,7 +113,7 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lg.Close(context.Background()) })
-	e := &env{clock: clk, ids: ids, log: lg}
+	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}}
 	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
 	acc := access.NewService(gate, ids, e.notices)
@@ -113,7 +135,7 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), MapTiles: mapTiles},
 		web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
 			Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk},
-		db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		db.Ping, slog.New(slog.NewTextHandler(e.logs, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +417,24 @@ func TestLoginSameAnswerForUnknownEmail(t *testing.T) {
 	})
 }
 
+var apiTokenRE = regexp.MustCompile(`id="api-token">([^<]+)<`)
+
+// token creates an API token with these scopes on the browser's account
+// page, the only place tokens are made.
+func (b *browser) token(scopes ...identity.Scope) string {
+	b.t.Helper()
+	form := url.Values{"csrf_token": {b.form("/account")}, "name": {"script"}}
+	for _, sc := range scopes {
+		form.Add("scope", string(sc))
+	}
+	p := b.post("/account/tokens", form)
+	m := apiTokenRE.FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || m == nil {
+		b.t.Fatalf("create token: %d\n%s", p.status, p.body)
+	}
+	return m[1]
+}
+
 // apiCall sends an API request with a bearer token, or with the browser's
 // cookies and its CSRF token when token is "".
 func (b *browser) apiCall(method, path, token, body string) (int, map[string]any) {
@@ -420,21 +460,14 @@ func TestAPITokensAndScopes(t *testing.T) {
 	onEveryStore(t, func(t *testing.T, e *env) {
 		b := e.browser(t)
 		e.signUp(b, "ana@example.org")
-		status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"reader","scopes":["account:read"]}`)
-		if status != http.StatusCreated {
-			t.Fatalf("create token: %d %v", status, out)
-		}
-		token := out["token"].(string)
+		token := b.token(identity.ScopeAccountRead)
 		anon := e.browser(t)
 		if status, out := anon.apiCall("GET", "/api/v1/me", token, ""); status != 200 || out["email"] != "ana@example.org" {
 			t.Fatalf("me with token: %d %v", status, out)
 		}
-		// Read scope only: no revoking, no minting.
+		// Read scope only: no revoking.
 		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
 			t.Fatalf("write with read token: %d", status)
-		}
-		if status, _ := anon.apiCall("POST", "/api/v1/tokens", token, `{"name":"x","scopes":["account:read"]}`); status != http.StatusForbidden {
-			t.Fatalf("token minted a token: %d", status)
 		}
 		if status, out := anon.apiCall("GET", "/api/v1/me", "hrt_nonsense", ""); status != 401 || out["error"] == nil {
 			t.Fatalf("bad token: %d %v", status, out)
@@ -442,21 +475,19 @@ func TestAPITokensAndScopes(t *testing.T) {
 		if status, _ := anon.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
 			t.Fatalf("anonymous: %d", status)
 		}
-		// Cookie-authenticated API writes need the CSRF header.
-		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"y","scopes":["account:read"]}`))
-		resp, err := b.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		// The browser's session is for pages: the API wants a token.
+		if status, out := b.apiCall("GET", "/api/v1/me", "", ""); status != 401 || !strings.Contains(fmt.Sprint(out), "needs an API token") {
+			t.Fatalf("API with the session cookie: %d %v", status, out)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden {
-			t.Fatalf("cookie API write without CSRF header: %d", resp.StatusCode)
-		}
-		if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"z","scopes":["everything"]}`); status != 400 {
-			t.Fatalf("bad scope: %d %v", status, out)
-		}
-		if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":`); status != 400 {
-			t.Fatalf("bad JSON: %d %v", status, out)
+		// The account page checks what it makes.
+		for name, form := range map[string]url.Values{
+			"ErrScope": {"name": {"z"}, "scope": {"everything"}},
+			"ErrName":  {"name": {" "}, "scope": {"account:read"}},
+		} {
+			form.Set("csrf_token", b.form("/account"))
+			if p := b.post("/account/tokens", form); p.status != http.StatusBadRequest {
+				t.Fatalf("%s: %d\n%s", name, p.status, p.body)
+			}
 		}
 	})
 }
@@ -466,20 +497,22 @@ func TestAPISessionsAreYourOwn(t *testing.T) {
 		ana, bob := e.browser(t), e.browser(t)
 		e.signUp(ana, "ana@example.org")
 		e.signUp(bob, "bob@example.org")
-		_, out := ana.apiCall("GET", "/api/v1/sessions", "", "")
+		anaToken := ana.token(identity.ScopeAccountRead, identity.ScopeAccountWrite)
+		bobToken := bob.token(identity.ScopeAccountRead, identity.ScopeAccountWrite)
+		_, out := ana.apiCall("GET", "/api/v1/sessions", anaToken, "")
 		sessions := out["sessions"].([]any)
 		anaSession := sessions[0].(map[string]any)["id"].(string)
-		if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNotFound {
+		if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, bobToken, ""); status != http.StatusNotFound {
 			t.Fatalf("bob revoked ana's session: %d", status)
 		}
-		if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 200 {
-			t.Fatalf("ana signed out by bob: %d", status)
+		if p := ana.get("/account"); p.status != 200 {
+			t.Fatalf("ana signed out by bob: %d", p.status)
 		}
-		if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNoContent {
+		if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, anaToken, ""); status != http.StatusNoContent {
 			t.Fatalf("ana revoking her own: %d", status)
 		}
-		if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
-			t.Fatalf("revoked session still works: %d", status)
+		if p := ana.get("/account"); p.status != http.StatusSeeOther {
+			t.Fatalf("revoked session still works: %d", p.status)
 		}
 	})
 }
