@@ -24,6 +24,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /{$}", page(s.handleHome))
 	mux.Handle("GET /signup", page(s.handleSignUpForm))
 	mux.Handle("POST /signup", page(s.handleSignUp))
+	mux.Handle("GET /signup/confirm/{token}", page(s.handleConfirmSignUpForm))
+	mux.Handle("POST /signup/confirm/{token}", page(s.handleConfirmSignUp))
 	mux.Handle("GET /signup/enroll", page(s.handleEnrollForm))
 	mux.Handle("POST /signup/enroll", page(s.handleEnroll))
 	mux.Handle("GET /login", page(s.handleLogInForm))

@@ -67,6 +67,7 @@ type env struct {
 	legal      *legal.Service
 	report     *transparency.Service
 	logs       *logBuffer // what the server logged
+	outbox     notice.MailStore
 }
 
 // logBuffer collects the server's log lines for tests to inspect.
@@ -115,6 +116,9 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	t.Cleanup(func() { lg.Close(context.Background()) })
 	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}}
 	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
+	e.outbox = sqlstore.NewNoticeStore(db)
+	e.notices.SetMail(e.outbox, ids, "http://hearth.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ids.SetMailer(e.notices, "http://hearth.test")
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
 	acc := access.NewService(gate, ids, e.notices)
 	e.households = household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
@@ -211,14 +215,49 @@ var secretRE = regexp.MustCompile(`data-secret="([A-Z2-7]+)"`)
 
 const password = "correct horse battery staple"
 
-// signUp goes through sign-up and enrollment; it returns the TOTP secret.
+var signupLinkRE = regexp.MustCompile(`http://hearth\.test(/signup/confirm/\S+)`)
+
+// mailTo returns the newest e-mail to addr in the outbox.
+func (e *env) mailTo(t *testing.T, addr string) *notice.Mail {
+	t.Helper()
+	list, err := e.outbox.ListMail(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range list {
+		if m.To == addr {
+			return m
+		}
+	}
+	t.Fatalf("no e-mail to %s", addr)
+	return nil
+}
+
+// confirmSignUp follows the sign-up link e-mailed to addr in b, up to the
+// enrollment page.
+func (e *env) confirmSignUp(b *browser, addr string) {
+	t := b.t
+	t.Helper()
+	m := signupLinkRE.FindStringSubmatch(e.mailTo(t, addr).Body)
+	if m == nil {
+		t.Fatalf("no sign-up link in the e-mail to %s", addr)
+	}
+	p := b.post(m[1], url.Values{"csrf_token": {b.form(m[1])}})
+	if p.status != http.StatusSeeOther || p.location != "/signup/enroll" {
+		t.Fatalf("confirm sign-up: %d %s\n%s", p.status, p.location, p.body)
+	}
+}
+
+// signUp goes through sign-up, the e-mailed link and enrollment; it
+// returns the TOTP secret.
 func (e *env) signUp(b *browser, email string) string {
 	t := b.t
 	t.Helper()
 	p := b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {email}, "password": {password}})
-	if p.status != http.StatusSeeOther || p.location != "/signup/enroll" {
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="signup-sent"`) {
 		t.Fatalf("sign-up: %d %s\n%s", p.status, p.location, p.body)
 	}
+	e.confirmSignUp(b, email)
 	p = b.get("/signup/enroll")
 	m := secretRE.FindStringSubmatch(p.body)
 	if m == nil || !strings.Contains(p.body, `src="data:image/png;base64,`) {
@@ -343,7 +382,9 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatalf("csrf cookie %+v", csrf)
 	}
 	b := e.browser(t)
-	resp, err := b.c.PostForm(e.srv.URL+"/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {"x@example.org"}, "password": {password}})
+	b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {"x@example.org"}, "password": {password}})
+	link := signupLinkRE.FindStringSubmatch(e.mailTo(t, "x@example.org").Body)[1]
+	resp, err := b.c.PostForm(e.srv.URL+link, url.Values{"csrf_token": {b.form(link)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,4 +572,42 @@ func TestHealthAndMetrics(t *testing.T) {
 	if p := b.get("/api/v1/nothing"); p.status != 404 || !strings.Contains(p.body, `"not_found"`) {
 		t.Fatalf("unknown API path: %d %s", p.status, p.body)
 	}
+}
+
+// TestSignUpSameAnswerForKnownEmail: signing up with an address that has an
+// account answers exactly as for a new one; only the e-mail differs, and it
+// goes to the address's owner.
+func TestSignUpSameAnswerForKnownEmail(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, e *env) {
+		e.signUp(e.browser(t), "ana@example.org")
+		answer := func(email string) (page, []*http.Cookie) {
+			b := e.browser(t)
+			p := b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {email}, "password": {"another long passphrase"}})
+			u, _ := url.Parse(e.srv.URL)
+			return p, b.c.Jar.Cookies(u)
+		}
+		known, kc := answer("ana@example.org")
+		unknown, uc := answer("bob@example.org")
+		norm := func(p page, email string) string {
+			return csrfRE.ReplaceAllString(strings.ReplaceAll(p.body, email, "EMAIL"), "")
+		}
+		if known.status != http.StatusOK || known.status != unknown.status || known.location != unknown.location ||
+			norm(known, "ana@example.org") != norm(unknown, "bob@example.org") || len(kc) != len(uc) {
+			t.Fatalf("known: %d %s %v\n%s\nunknown: %d %s %v\n%s", known.status, known.location, kc, known.body, unknown.status, unknown.location, uc, unknown.body)
+		}
+		if m := e.mailTo(t, "ana@example.org"); !strings.Contains(m.Body, "you already have one") || signupLinkRE.MatchString(m.Body) {
+			t.Fatalf("mail to the known address:\n%s", m.Body)
+		}
+		// The owner's password is unchanged; the new address gets an account
+		// only through its link, which works once.
+		b := e.browser(t)
+		if p := b.post("/login", url.Values{"csrf_token": {b.form("/login")}, "email": {"bob@example.org"}, "password": {"another long passphrase"}}); p.status != http.StatusUnauthorized {
+			t.Fatalf("sign-in before confirming: %d", p.status)
+		}
+		e.confirmSignUp(b, "bob@example.org")
+		link := signupLinkRE.FindStringSubmatch(e.mailTo(t, "bob@example.org").Body)[1]
+		if p := b.post(link, url.Values{"csrf_token": {b.form(link)}}); p.status != http.StatusNotFound {
+			t.Fatalf("link used twice: %d\n%s", p.status, p.body)
+		}
+	})
 }
