@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,25 @@ func fitsWidth(t *testing.T, page string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+var signupLinkRE = regexp.MustCompile(`(/signup/confirm/\S+)`)
+
+// signupLink returns the path of the sign-up link e-mailed to addr, read
+// from the outbox.
+func signupLink(t *testing.T, m *Main, addr string) string {
+	t.Helper()
+	list, err := m.Notices.Outbox(context.Background(), identity.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mail := range list {
+		if l := signupLinkRE.FindStringSubmatch(mail.Body); mail.To == addr && l != nil {
+			return l[1]
+		}
+	}
+	t.Fatalf("no sign-up link e-mailed to %s", addr)
+	return ""
+}
+
 func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 	ctx := newBrowser(t)
 	m := startMain(t, "")
@@ -101,9 +121,18 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("signup")),
-		chromedp.WaitVisible(chromedp.ID("totp-secret")),
-		fitsWidth(t, "enrollment"),
+		chromedp.WaitVisible(chromedp.ID("signup-sent")),
+		fitsWidth(t, "check your e-mail"),
 	)
+	if err == nil {
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(base+signupLink(t, m, email)),
+			fitsWidth(t, "confirm e-mail"),
+			chromedp.Click(chromedp.ID("confirm-signup")),
+			chromedp.WaitVisible(chromedp.ID("totp-secret")),
+			fitsWidth(t, "enrollment"),
+		)
+	}
 	if err == nil {
 		var attr chromedp.AttributeResult
 		attr, err = chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("totp-secret"), "data-secret"))

@@ -11,9 +11,11 @@ import (
 // sendMailEvery is how often queued e-mail goes to the SMTP server.
 const sendMailEvery = 15 * time.Second
 
-// setUpMail makes every notice an e-mail too, queued in the outbox.
+// setUpMail makes every notice an e-mail too, queued in the outbox, and
+// sends sign-up confirmations the same way.
 func (m *Main) setUpMail() {
 	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, m.Config.PublicURL, m.Logger.With("component", "mail"))
+	m.Identity.SetMailer(m.Notices, m.Config.PublicURL)
 }
 
 // sendMail drains the outbox through the configured SMTP server until ctx

@@ -182,8 +182,22 @@ func (s *Service) DisableSecondFactor(ctx context.Context, sess *Session, passwo
 	return apperr.Wrap(op, err)
 }
 
-// CreateAPIToken issues a token for scripts, returned once. Invalid for an
-// empty or overlong name, no scope or an unknown scope.
+// IssueAPIToken is CreateAPIToken for the owner of a full browser session:
+// the only way a person mints a token. There is deliberately no way to mint
+// one with another token, so a token cannot widen its own scopes or outlive
+// its revocation. Unauthenticated for a session that is not full.
+func (s *Service) IssueAPIToken(ctx context.Context, sess *Session, name string, scopes []Scope) (string, *APIToken, error) {
+	const op = "identity.IssueAPIToken"
+	if sess == nil || sess.Stage != StageFull {
+		return "", nil, apperr.E(op, apperr.Unauthenticated, "Please finish signing in.")
+	}
+	token, t, err := s.CreateAPIToken(ctx, sess.UserID, name, scopes)
+	return token, t, apperr.Wrap(op, err)
+}
+
+// CreateAPIToken issues a token for scripts, returned once, for operators
+// and tests; people go through IssueAPIToken. Invalid for an empty or
+// overlong name, no scope or an unknown scope.
 func (s *Service) CreateAPIToken(ctx context.Context, user UserID, name string, scopes []Scope) (string, *APIToken, error) {
 	const op = "identity.CreateAPIToken"
 	name = strings.TrimSpace(name)

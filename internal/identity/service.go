@@ -43,6 +43,10 @@ type Service struct {
 	common    CommonPasswords
 	cfg       Config
 	dummyHash string // verified against for unknown e-mails, so they cost the same time
+
+	// Sign-up e-mail, when set up by SetMailer.
+	mailer  Mailer
+	siteURL string
 }
 
 // NewService returns a Service. rand is the source of every secret it makes
@@ -98,29 +102,6 @@ func NormalizeEmail(s string) (string, error) {
 	return e, nil
 }
 
-// SignUp creates a resident account whose authenticator is still to be
-// confirmed, and a session that can only finish enrollment. Returns Invalid
-// for a bad e-mail or password and Conflict if the e-mail has an account.
-func (s *Service) SignUp(ctx context.Context, email, password string, c ClientInfo) (*User, Grant, error) {
-	const op = "identity.SignUp"
-	u, err := s.newUser(email, RoleResident, password)
-	if err != nil {
-		return nil, Grant{}, apperr.Wrap(op, err)
-	}
-	u.Status = StatusPending
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if apperr.Is(err, apperr.Conflict) {
-			return nil, Grant{}, &apperr.Error{Op: op, Code: apperr.Conflict, Message: "An account with this e-mail address already exists. Sign in instead.", Err: err}
-		}
-		return nil, Grant{}, apperr.Wrap(op, err)
-	}
-	g, err := s.startSession(ctx, u, StageEnroll, c)
-	if err != nil {
-		return nil, Grant{}, apperr.Wrap(op, err)
-	}
-	return u, g, nil
-}
-
 // CreateUser creates an active account of any role with an authenticator
 // already enabled, for operators. It returns the enrollment, to be shown once,
 // and a fresh set of recovery codes.
@@ -165,6 +146,12 @@ func (s *Service) newUser(email string, role Role, password string) (*User, erro
 	if err != nil {
 		return nil, err
 	}
+	return s.userWithHash(e, role, hash)
+}
+
+// userWithHash makes an account for an address already normalized, with a
+// password already hashed, and a new authenticator secret.
+func (s *Service) userWithHash(e string, role Role, hash string) (*User, error) {
 	secret, err := newTOTPSecret(s.rand)
 	if err != nil {
 		return nil, err
@@ -384,8 +371,8 @@ func (s *Service) LogOut(ctx context.Context, sess *Session) error {
 // one: well past the longest delay or lock.
 const throttleMemory = 24 * time.Hour
 
-// PurgeExpired deletes sessions past their idle or absolute expiry, and
-// throttles with no failure for a day. It returns how many of each.
+// PurgeExpired deletes sessions past their idle or absolute expiry,
+// throttles with no failure for a day, and expired sign-up links. It returns how many of each.
 func (s *Service) PurgeExpired(ctx context.Context) (sessions, throttles int, err error) {
 	const op = "identity.PurgeExpired"
 	now := s.clock.Now()
@@ -394,6 +381,9 @@ func (s *Service) PurgeExpired(ctx context.Context) (sessions, throttles int, er
 	}
 	if throttles, err = s.store.DeleteStaleThrottles(ctx, now.Add(-throttleMemory)); err != nil {
 		return sessions, 0, apperr.Wrap(op, err)
+	}
+	if _, err = s.store.DeleteExpiredSignups(ctx, now); err != nil {
+		return sessions, throttles, apperr.Wrap(op, err)
 	}
 	return sessions, throttles, nil
 }

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,32 @@ type fixture struct {
 	svc   *identity.Service
 	clock *clock.Fake
 	store identity.Store
+	mail  *mailbox
+}
+
+// mailbox is a Mailer that keeps what it is given.
+type mailbox struct{ sent []sentMail }
+
+type sentMail struct{ to, subject, body string }
+
+func (m *mailbox) SendMail(_ context.Context, to, subject, body string) error {
+	m.sent = append(m.sent, sentMail{to, subject, body})
+	return nil
+}
+
+var linkRE = regexp.MustCompile(`https://hearth\.test/signup/confirm/(\S+)`)
+
+// link returns the sign-up token in the last e-mail to addr, or "".
+func (m *mailbox) link(addr string) string {
+	for i := len(m.sent) - 1; i >= 0; i-- {
+		if m.sent[i].to == addr {
+			if l := linkRE.FindStringSubmatch(m.sent[i].body); l != nil {
+				return l[1]
+			}
+			return ""
+		}
+	}
+	return ""
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -38,7 +65,29 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, clock: clk, store: store}
+	mail := &mailbox{}
+	svc.SetMailer(mail, "https://hearth.test/")
+	return &fixture{svc: svc, clock: clk, store: store, mail: mail}
+}
+
+// startSignUp signs up and follows the link e-mailed to the address; it
+// returns the enrolling session.
+func (f *fixture) startSignUp(t *testing.T, email string) identity.Grant {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.svc.SignUp(ctx, email, goodPassword, client); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := identity.NormalizeEmail(email)
+	token := f.mail.link(e)
+	if token == "" {
+		t.Fatalf("no sign-up link e-mailed to %s: %+v", e, f.mail.sent)
+	}
+	_, g, err := f.svc.ConfirmSignUp(ctx, token, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 var client = identity.ClientInfo{Addr: "192.0.2.10", UserAgent: "test"}
@@ -47,10 +96,7 @@ var client = identity.ClientInfo{Addr: "192.0.2.10", UserAgent: "test"}
 func (f *fixture) signUp(t *testing.T, email string) (secret string, codes []string) {
 	t.Helper()
 	ctx := context.Background()
-	_, g, err := f.svc.SignUp(ctx, email, goodPassword, client)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := f.startSignUp(t, email)
 	en, err := f.svc.PendingEnrollment(ctx, g.Session)
 	if err != nil {
 		t.Fatal(err)
@@ -154,21 +200,113 @@ func TestSignUpAndLogIn(t *testing.T) {
 	}
 }
 
-func TestSignUpDuplicateEmail(t *testing.T) {
+// TestSignUpSameForKnownAddress: signing up with an address that has an
+// account answers exactly as for a new one; the address's owner is told by
+// e-mail, with no link that makes an account.
+func TestSignUpSameForKnownAddress(t *testing.T) {
 	f := newFixture(t)
 	f.signUp(t, "ana@example.org")
-	_, _, err := f.svc.SignUp(context.Background(), "ANA@example.org", goodPassword, client)
-	wantCode(t, err, apperr.Conflict)
+	before, err := f.store.FindUserByEmail(context.Background(), "ana@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mail.sent = nil
+	known := f.svc.SignUp(context.Background(), "ANA@example.org", "another long passphrase", client)
+	unknown := f.svc.SignUp(context.Background(), "bob@example.org", "another long passphrase", client)
+	if known != nil || unknown != nil {
+		t.Fatalf("known: %v; unknown: %v", known, unknown)
+	}
+	if len(f.mail.sent) != 2 || !strings.Contains(f.mail.sent[0].body, "you already have one") || f.mail.link("ana@example.org") != "" {
+		t.Fatalf("mail to the known address: %+v", f.mail.sent)
+	}
+	if f.mail.link("bob@example.org") == "" {
+		t.Fatalf("no link for the new address: %+v", f.mail.sent)
+	}
+	after, err := f.store.FindUserByEmail(context.Background(), "ana@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.PasswordHash != before.PasswordHash {
+		t.Fatal("signing up with a known address changed its password")
+	}
+}
+
+// TestConfirmSignUpLink: no account before the link is followed; the link
+// works once, within SignupLifetime, and is stored only hashed.
+func TestConfirmSignUpLink(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.svc.SignUp(ctx, "ana@example.org", goodPassword, client); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.FindUserByEmail(ctx, "ana@example.org"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("account before confirmation: %v", err)
+	}
+	token := f.mail.link("ana@example.org")
+	if _, _, err := f.svc.ConfirmSignUp(ctx, token+"x", client); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("wrong link: %v", err)
+	}
+	u, g, err := f.svc.ConfirmSignUp(ctx, token, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ana@example.org" || u.Status != identity.StatusPending || g.Session.Stage != identity.StageEnroll {
+		t.Fatalf("user %+v stage %v", u, g.Session.Stage)
+	}
+	if _, _, err := f.svc.ConfirmSignUp(ctx, token, client); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("link used twice: %v", err)
+	}
+	// The password given at sign-up is the account's.
+	if _, err := f.svc.LogIn(ctx, "ana@example.org", goodPassword, client); err != nil {
+		t.Fatal(err)
+	}
+
+	// Expired.
+	if err := f.svc.SignUp(ctx, "bob@example.org", goodPassword, client); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(identity.SignupLifetime)
+	if _, _, err := f.svc.ConfirmSignUp(ctx, f.mail.link("bob@example.org"), client); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("expired link: %v", err)
+	}
+	if _, err := f.store.FindUserByEmail(ctx, "bob@example.org"); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("account from an expired link: %v", err)
+	}
+
+	// Two pending sign-ups for one address: the second link finds the account made.
+	for range 2 {
+		if err := f.svc.SignUp(ctx, "cy@example.org", goodPassword, client); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var links []string
+	for _, m := range f.mail.sent {
+		if l := linkRE.FindStringSubmatch(m.body); m.to == "cy@example.org" && l != nil {
+			links = append(links, l[1])
+		}
+	}
+	if len(links) != 2 {
+		t.Fatalf("links: %v", links)
+	}
+	if _, _, err := f.svc.ConfirmSignUp(ctx, links[0], client); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.ConfirmSignUp(ctx, links[1], client); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("second link for an address with an account: %v", err)
+	}
+}
+
+func TestSignUpNeedsMailer(t *testing.T) {
+	f := newFixture(t)
+	f.svc.SetMailer(nil, "")
+	wantCode(t, f.svc.SignUp(context.Background(), "ana@example.org", goodPassword, client), apperr.Unavailable)
 }
 
 func TestPendingSessionCannotAct(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	_, g, err := f.svc.SignUp(ctx, "ana@example.org", goodPassword, client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = f.svc.ChangePassword(ctx, g.Session, goodPassword, "another long passphrase", client)
+	g := f.startSignUp(t, "ana@example.org")
+	err := f.svc.ChangePassword(ctx, g.Session, goodPassword, "another long passphrase", client)
 	wantCode(t, err, apperr.Unauthenticated)
 	// Signing in again before enrollment only leads back to enrollment.
 	g2, err := f.svc.LogIn(ctx, "ana@example.org", goodPassword, client)

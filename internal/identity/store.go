@@ -76,6 +76,16 @@ type Store interface {
 	// DeleteAPIToken deletes the user's token. NotFound if the user has no such token.
 	DeleteAPIToken(ctx context.Context, user UserID, id TokenID) error
 
+	// CreateSignup inserts a sign-up waiting for confirmation. Conflict if
+	// its token hash is taken.
+	CreateSignup(ctx context.Context, sg *Signup) error
+	// ConsumeSignup deletes the sign-up with this token hash and returns it,
+	// atomically, so a link works once. NotFound if there is none.
+	ConsumeSignup(ctx context.Context, hash []byte) (*Signup, error)
+	// DeleteExpiredSignups deletes sign-ups that expired strictly before t,
+	// and returns how many.
+	DeleteExpiredSignups(ctx context.Context, t time.Time) (int, error)
+
 	// FindThrottle returns the throttle for key; a key never seen has zero
 	// Failures and no error.
 	FindThrottle(ctx context.Context, key string) (Throttle, error)

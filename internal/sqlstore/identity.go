@@ -531,3 +531,49 @@ func (s *IdentityStore) DeleteStaleThrottles(ctx context.Context, t time.Time) (
 	})
 	return n, err
 }
+
+const msgNoSignup = "This confirmation link is not valid or was already used."
+
+// CreateSignup inserts sg. Conflict if its token hash is taken.
+func (s *IdentityStore) CreateSignup(ctx context.Context, sg *identity.Signup) error {
+	const op = "sqlstore.CreateSignup"
+	return s.db.write(ctx, op, func(tx *tx) error {
+		_, err := tx.exec(ctx, `INSERT INTO signups (token_hash, email, password_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			sg.TokenHash, sg.Email, sg.PasswordHash, micros(sg.CreatedAt), micros(sg.ExpiresAt))
+		return classify(op, tx.db.d, err, "A sign-up with this link already exists.")
+	})
+}
+
+// ConsumeSignup deletes the sign-up with this token hash and returns it, in
+// one statement, so two requests cannot both use one link. NotFound if none.
+func (s *IdentityStore) ConsumeSignup(ctx context.Context, hash []byte) (*identity.Signup, error) {
+	const op = "sqlstore.ConsumeSignup"
+	var sg *identity.Signup
+	err := s.db.write(ctx, op, func(tx *tx) error {
+		var created, expires int64
+		x := identity.Signup{}
+		err := tx.queryRow(ctx, `DELETE FROM signups WHERE token_hash = ? RETURNING token_hash, email, password_hash, created_at, expires_at`, hash).
+			Scan(&x.TokenHash, &x.Email, &x.PasswordHash, &created, &expires)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.E(op, apperr.NotFound, msgNoSignup)
+		} else if err != nil {
+			return err
+		}
+		x.CreatedAt, x.ExpiresAt = fromMicros(created), fromMicros(expires)
+		sg = &x
+		return nil
+	})
+	return sg, err
+}
+
+// DeleteExpiredSignups deletes sign-ups whose link expired strictly before
+// t, and returns how many.
+func (s *IdentityStore) DeleteExpiredSignups(ctx context.Context, t time.Time) (int, error) {
+	const op = "sqlstore.DeleteExpiredSignups"
+	var n int
+	err := s.db.write(ctx, op, func(tx *tx) (err error) {
+		n, err = tx.execCount(ctx, `DELETE FROM signups WHERE expires_at < ?`, micros(t))
+		return err
+	})
+	return n, err
+}

@@ -730,3 +730,81 @@ func TestStore_DeleteStaleThrottles(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_Signups(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s := NewIdentityStore(db)
+		mk := func(hash, email string, expires time.Time) *identity.Signup {
+			t.Helper()
+			sg := &identity.Signup{TokenHash: []byte(hash), Email: email, PasswordHash: "$argon2id$x", CreatedAt: t0, ExpiresAt: expires}
+			if err := s.CreateSignup(ctx, sg); err != nil {
+				t.Fatalf("CreateSignup(%s): %v", hash, err)
+			}
+			return sg
+		}
+		a := mk("hash-a", "ada@example.org", t0.Add(time.Hour))
+		// One address may have several sign-ups waiting.
+		mk("hash-b", "ada@example.org", t0.Add(2*time.Hour))
+		mk("old", "bob@example.org", t0.Add(-time.Microsecond))
+		mk("edge", "cy@example.org", t0)
+		wantCode(t, "CreateSignup(duplicate hash)", s.CreateSignup(ctx, &identity.Signup{TokenHash: []byte("hash-a"), Email: "x@example.org", CreatedAt: t0, ExpiresAt: t0}), apperr.Conflict)
+
+		got, err := s.ConsumeSignup(ctx, []byte("hash-a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Errorf("ConsumeSignup (-want +got):\n%s", diff)
+		}
+		_, err = s.ConsumeSignup(ctx, []byte("hash-a"))
+		wantCode(t, "ConsumeSignup(used)", err, apperr.NotFound)
+		_, err = s.ConsumeSignup(ctx, []byte("nothing"))
+		wantCode(t, "ConsumeSignup(unknown)", err, apperr.NotFound)
+
+		n, err := s.DeleteExpiredSignups(ctx, t0)
+		if err != nil || n != 1 {
+			t.Errorf("DeleteExpiredSignups = %d, %v; want 1, nil", n, err)
+		}
+		for _, h := range []string{"hash-b", "edge"} {
+			if _, err := s.ConsumeSignup(ctx, []byte(h)); err != nil {
+				t.Errorf("ConsumeSignup(%s) after purge: %v", h, err)
+			}
+		}
+		_, err = s.ConsumeSignup(ctx, []byte("old"))
+		wantCode(t, "ConsumeSignup(purged)", err, apperr.NotFound)
+	})
+}
+
+// TestStore_SignupUsedOnce: of two concurrent uses of one link, exactly one
+// gets the sign-up.
+func TestStore_SignupUsedOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s := NewIdentityStore(db)
+		if err := s.CreateSignup(ctx, &identity.Signup{TokenHash: []byte("h"), Email: "ada@example.org", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		results := make(chan error, 8)
+		for range 8 {
+			wg.Go(func() {
+				_, err := s.ConsumeSignup(ctx, []byte("h"))
+				results <- err
+			})
+		}
+		wg.Wait()
+		close(results)
+		ok := 0
+		for err := range results {
+			if err == nil {
+				ok++
+			} else if !apperr.Is(err, apperr.NotFound) {
+				t.Errorf("ConsumeSignup: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d uses of one link, want 1", ok)
+		}
+	})
+}

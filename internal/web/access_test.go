@@ -118,15 +118,9 @@ func TestGrantAPI(t *testing.T) {
 	e := newEnv(t, sqltest.SQLite(t))
 	ctx := context.Background()
 	staffB, adminB, ana := e.staffFlow(t)
-	token := func(b *browser, scopes string) string {
-		status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"script","scopes":[`+scopes+`]}`)
-		if status != http.StatusCreated {
-			t.Fatalf("token: %d %v", status, out)
-		}
-		return out["token"].(string)
-	}
-	staff, staffRead := token(staffB, `"grants"`), token(staffB, `"account:read"`)
-	admin := token(adminB, `"grants"`)
+	staff, staffRead := staffB.token(identity.ScopeGrants), staffB.token(identity.ScopeAccountRead)
+	admin := adminB.token(identity.ScopeGrants)
+	anaToken := ana.token(identity.ScopeAccountRead)
 	anon := e.browser(t)
 
 	if status, _ := anon.apiCall("POST", "/api/v1/grants", staffRead, `{"email":"ana@example.org","reason":"ticket 42: cannot sign in","hours":1}`); status != http.StatusForbidden {
@@ -159,13 +153,13 @@ func TestGrantAPI(t *testing.T) {
 	if _, err := e.log.AwaitCheckpoint(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	status, out = ana.apiCall("GET", "/api/v1/access", "", "")
+	status, out = anon.apiCall("GET", "/api/v1/access", anaToken, "")
 	entries, _ := out["entries"].([]any)
 	if status != 200 || len(entries) != 1 || entries[0].(map[string]any)["names_you"] != true {
 		t.Fatalf("ana's access history: %d %v", status, out)
 	}
 	// The staff member's own history is empty: nobody read their data.
-	_, out = staffB.apiCall("GET", "/api/v1/access", "", "")
+	_, out = anon.apiCall("GET", "/api/v1/access", staffB.token(identity.ScopeAccountRead), "")
 	if entries, _ := out["entries"].([]any); len(entries) != 0 {
 		t.Fatalf("staff history: %v", out)
 	}

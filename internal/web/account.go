@@ -184,7 +184,7 @@ func (s *Server) handleRevokeSession(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) error {
-	a, err := requireUser(r, identity.ScopeAccountWrite)
+	a, err := requireSession(r)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) error
 	for _, v := range r.PostForm["scope"] {
 		scopes = append(scopes, identity.Scope(v))
 	}
-	token, t, err := s.identity.CreateAPIToken(r.Context(), a.user.ID, r.PostFormValue("name"), scopes)
+	token, t, err := s.identity.IssueAPIToken(r.Context(), a.session, r.PostFormValue("name"), scopes)
 	if err != nil {
 		return s.accountFailure(w, r, a, err)
 	}

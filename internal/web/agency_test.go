@@ -167,7 +167,7 @@ func TestAgencyPublicPagesSignedOut(t *testing.T) {
 		if list, _ := out["agencies"].([]any); status != http.StatusOK || len(list) != 1 {
 			t.Fatalf("API list: %d %v", status, out)
 		}
-		if _, out := e.adminB.apiCall("GET", "/api/v1/agencies", "", ""); len(out["agencies"].([]any)) != 2 {
+		if _, out := anon.apiCall("GET", "/api/v1/agencies", e.adminB.token(identity.ScopeAccountRead), ""); len(out["agencies"].([]any)) != 2 {
 			t.Fatalf("API list for the administrator: %v", out)
 		}
 		status, out = anon.apiCall("GET", "/api/v1/agencies/"+string(a.ID), "", "")
@@ -206,7 +206,7 @@ func TestAgencyOfficersOnly(t *testing.T) {
 		if p := b.post("/agencies/"+string(a.ID)+"/requests", e.requestForm(b.form("/agencies"))); p.status != http.StatusForbidden {
 			t.Errorf("%s posted a request: %d", name, p.status)
 		}
-		if status, _ := b.apiCall("POST", "/api/v1/agencies/"+string(a.ID)+"/requests", "", apiRequestBody(e.goodRequest())); status != http.StatusForbidden {
+		if status, _ := b.apiCall("POST", "/api/v1/agencies/"+string(a.ID)+"/requests", b.token(identity.ScopeAccountRead, identity.ScopeAccountWrite), apiRequestBody(e.goodRequest())); status != http.StatusForbidden {
 			t.Errorf("%s posted a request through the API: %d", name, status)
 		}
 		if p := b.post("/agencies/"+string(a.ID)+"/verify", url.Values{"csrf_token": {b.form("/agencies")}}); p.status != http.StatusForbidden {
@@ -250,7 +250,7 @@ func TestAgencyRegisterVerifyAndPost(t *testing.T) {
 	if p := b.post("/agencies/"+id+"/requests", e.requestForm(b.form("/agencies/mine"))); p.status != http.StatusForbidden {
 		t.Fatalf("an unverified agency posted: %d\n%s", p.status, p.body)
 	}
-	if status, out := b.apiCall("POST", "/api/v1/agencies/"+id+"/requests", "", apiRequestBody(e.goodRequest())); status != http.StatusForbidden {
+	if status, out := b.apiCall("POST", "/api/v1/agencies/"+id+"/requests", b.token(identity.ScopeAccountRead, identity.ScopeAccountWrite), apiRequestBody(e.goodRequest())); status != http.StatusForbidden {
 		t.Fatalf("an unverified agency posted through the API: %d %v", status, out)
 	}
 

@@ -109,31 +109,12 @@ func (s *Server) apiListTokens(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apiCreateToken is for signed-in browsers only: a token cannot mint tokens,
-// so a leaked one cannot make itself permanent.
+// apiCreateToken refuses: tokens are made on the account page of a signed-in
+// browser (POST /account/tokens). The API takes tokens, and a token must
+// not mint tokens, or a leaked one could widen its scopes and make itself
+// permanent.
 func (s *Server) apiCreateToken(w http.ResponseWriter, r *http.Request) error {
-	a, err := requireUser(r, identity.ScopeAccountWrite)
-	if err != nil {
-		return err
-	}
-	if a.token != nil {
-		return apperr.E("web.apiCreateToken", apperr.Forbidden, "API tokens are created from a signed-in session, not with another token.")
-	}
-	var req struct {
-		Name   string           `json:"name"`
-		Scopes []identity.Scope `json:"scopes"`
-	}
-	if err := decodeJSON(r, &req); err != nil {
-		return err
-	}
-	token, t, err := s.identity.CreateAPIToken(r.Context(), a.user.ID, req.Name, req.Scopes)
-	if err != nil {
-		return err
-	}
-	out := toAPIToken(t)
-	out.Token = token
-	writeJSON(w, http.StatusCreated, out)
-	return nil
+	return apperr.E("web.apiCreateToken", apperr.Forbidden, "API tokens are created on the account page of a signed-in browser, never through the API.")
 }
 
 func (s *Server) apiRevokeToken(w http.ResponseWriter, r *http.Request) error {

@@ -15,7 +15,9 @@ type ctxKey int
 
 const authKey ctxKey = iota
 
-// auth is who a request is from: a browser session or an API token.
+// auth is who a request is from: a browser session or an API token, never
+// both. Pages only ever see sessions (withSession); the API sees tokens, and
+// sessions only on the routes the pages' own scripts call (withToken).
 type auth struct {
 	session *identity.Session // nil for token requests
 	token   *identity.APIToken
@@ -36,20 +38,43 @@ func authFrom(ctx context.Context) *auth {
 	return a
 }
 
-// authenticate resolves the session cookie or bearer token, if any, into the
-// request context. A bad bearer token is an error; a stale cookie is dropped.
-func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		tok, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
-			return r, apperr.E("web.authenticate", apperr.Unauthenticated, "Use 'Authorization: Bearer <token>'.")
-		}
-		t, u, err := s.identity.AuthenticateToken(r.Context(), strings.TrimSpace(tok))
-		if err != nil {
-			return r, err
-		}
-		return r.WithContext(context.WithValue(r.Context(), authKey, &auth{token: t, user: u})), nil
+// Refusals of a credential used where it does not belong.
+const (
+	msgPageWithToken = "This page is for a signed-in browser; API tokens work only under /api/v1."
+	msgAPIWithCookie = "This API call needs an API token ('Authorization: Bearer <token>'; create one on your account page). A browser session works only on the pages."
+)
+
+// browserAPI are the API routes the pages' own scripts call (static/*.js),
+// so the only ones that accept the browser's session cookie, with the CSRF
+// header on unsafe methods. Every other API route takes a bearer token only:
+// a cookie there is refused rather than silently ignored.
+var browserAPI = map[string]bool{
+	"GET /api/v1/me/key":                                true,
+	"PUT /api/v1/me/key":                                true,
+	"GET /api/v1/clips/{id}/content":                    true,
+	"PUT /api/v1/clips/{id}/wraps":                      true,
+	"GET /api/v1/posts/{id}/clip":                       true,
+	"GET /api/v1/submissions/{id}/clips/{clip}/content": true,
+	"POST /api/v1/requests/{id}/submissions":            true,
+}
+
+// authenticateToken resolves the bearer token into the request context. A
+// malformed header or an unknown token is Unauthenticated.
+func (s *Server) authenticateToken(r *http.Request, header string) (*http.Request, error) {
+	tok, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok {
+		return r, apperr.E("web.authenticate", apperr.Unauthenticated, "Use 'Authorization: Bearer <token>'.")
 	}
+	t, u, err := s.identity.AuthenticateToken(r.Context(), strings.TrimSpace(tok))
+	if err != nil {
+		return r, err
+	}
+	return r.WithContext(context.WithValue(r.Context(), authKey, &auth{token: t, user: u})), nil
+}
+
+// authenticateSession resolves the session cookie, if any, into the request
+// context; a stale cookie is dropped and the request goes on anonymous.
+func (s *Server) authenticateSession(r *http.Request) (*http.Request, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return r, nil
@@ -61,6 +86,11 @@ func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
 		return r, err
 	}
 	return r.WithContext(context.WithValue(r.Context(), authKey, &auth{session: sess, user: u})), nil
+}
+
+func hasSessionCookie(r *http.Request) bool {
+	c, err := r.Cookie(sessionCookie)
+	return err == nil && c.Value != ""
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, g identity.Grant) {
@@ -79,20 +109,56 @@ func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// withAuth resolves authentication, then checks CSRF on unsafe methods for
-// cookie-authenticated (or anonymous) requests. Bearer requests carry no
-// ambient credential, so they need no CSRF token.
-func (s *Server) withAuth(next handlerFunc) handlerFunc {
+// withSession is the authentication of pages: the session cookie only, and
+// CSRF checked on unsafe methods. A bearer token is refused outright, so no
+// page handler ever runs for a token: a page acts with the full powers of a
+// browser session (creating tokens, changing the password), which a token's
+// scopes must not reach.
+func (s *Server) withSession(next handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		r, err := s.authenticate(r)
+		if r.Header.Get("Authorization") != "" {
+			return apperr.E("web.withSession", apperr.Unauthenticated, msgPageWithToken)
+		}
+		r, err := s.authenticateSession(r)
 		if err != nil {
 			return err
 		}
 		if !isSafe(r.Method) {
-			if a := authFrom(r.Context()); a == nil || a.token == nil {
-				if err := s.checkCSRF(r); err != nil {
-					return err
-				}
+			if err := s.checkCSRF(r); err != nil {
+				return err
+			}
+		}
+		return next(w, r)
+	}
+}
+
+// withToken is the authentication of the JSON API: a bearer token, which
+// carries no ambient credential and so needs no CSRF token. The session
+// cookie counts only on the browserAPI routes, with CSRF checked on unsafe
+// methods; anywhere else it is refused. With neither, the request goes on
+// anonymous.
+func (s *Server) withToken(next handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if h := r.Header.Get("Authorization"); h != "" {
+			r, err := s.authenticateToken(r, h)
+			if err != nil {
+				return err
+			}
+			return next(w, r)
+		}
+		if !hasSessionCookie(r) {
+			return next(w, r)
+		}
+		if !browserAPI[r.Pattern] {
+			return apperr.E("web.withToken", apperr.Unauthenticated, msgAPIWithCookie)
+		}
+		r, err := s.authenticateSession(r)
+		if err != nil {
+			return err
+		}
+		if !isSafe(r.Method) {
+			if err := s.checkCSRF(r); err != nil {
+				return err
 			}
 		}
 		return next(w, r)
@@ -112,6 +178,17 @@ func requireUser(r *http.Request, scope identity.Scope) (*auth, error) {
 	}
 	if !a.can(scope) {
 		return nil, apperr.E("web.requireUser", apperr.Forbidden, "This API token lacks the scope "+string(scope)+".")
+	}
+	return a, nil
+}
+
+// requireSession returns the full browser session, or Unauthenticated. It
+// is for what only a person at a signed-in browser may do, whatever a
+// token's scopes say.
+func requireSession(r *http.Request) (*auth, error) {
+	a := authFrom(r.Context())
+	if a == nil || a.session == nil || a.session.Stage != identity.StageFull {
+		return nil, apperr.E("web.requireSession", apperr.Unauthenticated, "Please sign in.")
 	}
 	return a, nil
 }

@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"runtime/debug"
 
 	"hearth/internal/apperr"
 )
@@ -21,7 +23,7 @@ type apiError struct {
 // api adapts a handler of the JSON API: errors become {"error":{code,message}}.
 func (s *Server) api(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		if err := s.run(h, w, r); err != nil {
 			s.logError(r, err)
 			var body apiError
 			body.Error.Code = apperr.CodeOf(err)
@@ -34,9 +36,10 @@ func (s *Server) api(h handlerFunc) http.Handler {
 // page adapts a handler of the browser surface: errors render the error page.
 func (s *Server) page(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		if err := s.run(h, w, r); err != nil {
 			s.logError(r, err)
-			if apperr.Is(err, apperr.Unauthenticated) && r.Method == http.MethodGet {
+			// A script sending a token is told why, not sent to a sign-in form.
+			if apperr.Is(err, apperr.Unauthenticated) && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
 				return
 			}
@@ -45,6 +48,25 @@ func (s *Server) page(h handlerFunc) http.Handler {
 			})
 		}
 	})
+}
+
+// run calls h and turns a panic into an Internal error, so that a bug in
+// one handler answers 500 and is logged with its stack instead of dropping
+// the connection without an answer. http.ErrAbortHandler is passed on: it
+// is how a handler asks for exactly that.
+func (s *Server) run(h handlerFunc, w http.ResponseWriter, r *http.Request) (err error) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		s.logger.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		err = apperr.E("web.run", apperr.Internal, "Something went wrong on our side.")
+	}()
+	return h(w, r)
 }
 
 // logError logs internal failures once, here at the boundary; user mistakes

@@ -53,6 +53,12 @@ type signupPage struct {
 	Email string // as typed, to fill the form again
 }
 
+// signupConfirmPage carries the e-mailed link's token into the form that uses it.
+type signupConfirmPage struct {
+	pageBase
+	Token string
+}
+
 type loginPage struct {
 	pageBase
 	Email string // as typed, to fill the form again

@@ -31,13 +31,31 @@ func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// handleSignUp answers the same page whether or not the address has an
+// account: the e-mail the service sends tells the address's owner which.
 func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) error {
 	email := r.PostFormValue("email")
-	_, g, err := s.identity.SignUp(r.Context(), email, r.PostFormValue("password"), s.clientInfo(r))
-	if apperr.Is(err, apperr.Invalid) || apperr.Is(err, apperr.Conflict) {
+	err := s.identity.SignUp(r.Context(), email, r.PostFormValue("password"), s.clientInfo(r))
+	if apperr.Is(err, apperr.Invalid) {
 		s.render(w, r, apperr.HTTPStatus(err), "signup", &signupPage{pageBase: pageBase{Title: "Sign up", Error: apperr.MessageOf(err)}, Email: email})
 		return nil
 	} else if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "signup_sent", &signupPage{pageBase: pageBase{Title: "Check your e-mail"}, Email: email})
+	return nil
+}
+
+// handleConfirmSignUpForm shows a button rather than acting: mail scanners
+// open links, and opening one must not use it up.
+func (s *Server) handleConfirmSignUpForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "signup_confirm", &signupConfirmPage{pageBase: pageBase{Title: "Confirm your e-mail address"}, Token: r.PathValue("token")})
+	return nil
+}
+
+func (s *Server) handleConfirmSignUp(w http.ResponseWriter, r *http.Request) error {
+	_, g, err := s.identity.ConfirmSignUp(r.Context(), r.PathValue("token"), s.clientInfo(r))
+	if err != nil {
 		return err
 	}
 	s.setSessionCookie(w, r, g)

@@ -6,11 +6,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// routes is the whole route table.
+// routes is the whole route table. Pages (page) take a browser session
+// only; the JSON API (api) takes an API token, and a session only on the
+// routes in browserAPI. Routes with neither wrapper authenticate in their
+// own way (devices) or not at all (public).
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	page := func(h handlerFunc) http.Handler { return s.page(s.withAuth(h)) }
-	api := func(h handlerFunc) http.Handler { return s.api(s.withAuth(h)) }
+	page := func(h handlerFunc) http.Handler { return s.page(s.withSession(h)) }
+	api := func(h handlerFunc) http.Handler { return s.api(s.withToken(h)) }
 
 	// Operations.
 	mux.Handle("GET /healthz", s.api(s.handleHealth))
@@ -21,6 +24,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /{$}", page(s.handleHome))
 	mux.Handle("GET /signup", page(s.handleSignUpForm))
 	mux.Handle("POST /signup", page(s.handleSignUp))
+	mux.Handle("GET /signup/confirm/{token}", page(s.handleConfirmSignUpForm))
+	mux.Handle("POST /signup/confirm/{token}", page(s.handleConfirmSignUp))
 	mux.Handle("GET /signup/enroll", page(s.handleEnrollForm))
 	mux.Handle("POST /signup/enroll", page(s.handleEnroll))
 	mux.Handle("GET /login", page(s.handleLogInForm))

@@ -282,7 +282,9 @@ func templateCases() []templateCase {
 	return []templateCase{
 		{page: "error", data: &errorPage{pageBase: pageBase{Title: "Error"}, Message: "There is no such page.", Code: apperr.NotFound}},
 		{page: "home", data: &homePage{pageBase{Title: "Welcome"}}},
-		{page: "signup", data: &signupPage{pageBase: pageBase{Title: "Sign up", Error: "That e-mail is taken."}, Email: "ana@example.org"}},
+		{page: "signup", data: &signupPage{pageBase: pageBase{Title: "Sign up", Error: "The password is too short."}, Email: "ana@example.org"}},
+		{page: "signup_sent", data: &signupPage{pageBase: pageBase{Title: "Check your e-mail"}, Email: "ana@example.org"}},
+		{page: "signup_confirm", data: &signupConfirmPage{pageBase: pageBase{Title: "Confirm your e-mail address"}, Token: "t0k3n"}},
 		{page: "login", data: &loginPage{pageBase: pageBase{Title: "Sign in", Error: "Wrong e-mail or password."}, Email: "ana@example.org"}},
 		{page: "code", data: &codePage{pageBase{Title: "Enter your code", Error: "Wrong code."}}},
 		{page: "enroll", data: &enrollPage{pageBase: pageBase{Title: "Set up two-factor sign-in"},

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +66,26 @@ type env struct {
 	feed       *feed.Service
 	legal      *legal.Service
 	report     *transparency.Service
+	logs       *logBuffer // what the server logged
+	outbox     notice.MailStore
+}
+
+// logBuffer collects the server's log lines for tests to inspect.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
 
 // newEnv serves the web adapter over the real services on a fresh
@@ -91,8 +114,11 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lg.Close(context.Background()) })
-	e := &env{clock: clk, ids: ids, log: lg}
+	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}}
 	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
+	e.outbox = sqlstore.NewNoticeStore(db)
+	e.notices.SetMail(e.outbox, ids, "http://hearth.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ids.SetMailer(e.notices, "http://hearth.test")
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
 	acc := access.NewService(gate, ids, e.notices)
 	e.households = household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
@@ -113,7 +139,7 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), MapTiles: mapTiles},
 		web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
 			Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk},
-		db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		db.Ping, slog.New(slog.NewTextHandler(e.logs, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,14 +215,49 @@ var secretRE = regexp.MustCompile(`data-secret="([A-Z2-7]+)"`)
 
 const password = "correct horse battery staple"
 
-// signUp goes through sign-up and enrollment; it returns the TOTP secret.
+var signupLinkRE = regexp.MustCompile(`http://hearth\.test(/signup/confirm/\S+)`)
+
+// mailTo returns the newest e-mail to addr in the outbox.
+func (e *env) mailTo(t *testing.T, addr string) *notice.Mail {
+	t.Helper()
+	list, err := e.outbox.ListMail(context.Background(), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range list {
+		if m.To == addr {
+			return m
+		}
+	}
+	t.Fatalf("no e-mail to %s", addr)
+	return nil
+}
+
+// confirmSignUp follows the sign-up link e-mailed to addr in b, up to the
+// enrollment page.
+func (e *env) confirmSignUp(b *browser, addr string) {
+	t := b.t
+	t.Helper()
+	m := signupLinkRE.FindStringSubmatch(e.mailTo(t, addr).Body)
+	if m == nil {
+		t.Fatalf("no sign-up link in the e-mail to %s", addr)
+	}
+	p := b.post(m[1], url.Values{"csrf_token": {b.form(m[1])}})
+	if p.status != http.StatusSeeOther || p.location != "/signup/enroll" {
+		t.Fatalf("confirm sign-up: %d %s\n%s", p.status, p.location, p.body)
+	}
+}
+
+// signUp goes through sign-up, the e-mailed link and enrollment; it
+// returns the TOTP secret.
 func (e *env) signUp(b *browser, email string) string {
 	t := b.t
 	t.Helper()
 	p := b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {email}, "password": {password}})
-	if p.status != http.StatusSeeOther || p.location != "/signup/enroll" {
+	if p.status != http.StatusOK || !strings.Contains(p.body, `id="signup-sent"`) {
 		t.Fatalf("sign-up: %d %s\n%s", p.status, p.location, p.body)
 	}
+	e.confirmSignUp(b, email)
 	p = b.get("/signup/enroll")
 	m := secretRE.FindStringSubmatch(p.body)
 	if m == nil || !strings.Contains(p.body, `src="data:image/png;base64,`) {
@@ -321,7 +382,9 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Fatalf("csrf cookie %+v", csrf)
 	}
 	b := e.browser(t)
-	resp, err := b.c.PostForm(e.srv.URL+"/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {"x@example.org"}, "password": {password}})
+	b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {"x@example.org"}, "password": {password}})
+	link := signupLinkRE.FindStringSubmatch(e.mailTo(t, "x@example.org").Body)[1]
+	resp, err := b.c.PostForm(e.srv.URL+link, url.Values{"csrf_token": {b.form(link)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +458,24 @@ func TestLoginSameAnswerForUnknownEmail(t *testing.T) {
 	})
 }
 
+var apiTokenRE = regexp.MustCompile(`id="api-token">([^<]+)<`)
+
+// token creates an API token with these scopes on the browser's account
+// page, the only place tokens are made.
+func (b *browser) token(scopes ...identity.Scope) string {
+	b.t.Helper()
+	form := url.Values{"csrf_token": {b.form("/account")}, "name": {"script"}}
+	for _, sc := range scopes {
+		form.Add("scope", string(sc))
+	}
+	p := b.post("/account/tokens", form)
+	m := apiTokenRE.FindStringSubmatch(p.body)
+	if p.status != http.StatusOK || m == nil {
+		b.t.Fatalf("create token: %d\n%s", p.status, p.body)
+	}
+	return m[1]
+}
+
 // apiCall sends an API request with a bearer token, or with the browser's
 // cookies and its CSRF token when token is "".
 func (b *browser) apiCall(method, path, token, body string) (int, map[string]any) {
@@ -420,21 +501,14 @@ func TestAPITokensAndScopes(t *testing.T) {
 	onEveryStore(t, func(t *testing.T, e *env) {
 		b := e.browser(t)
 		e.signUp(b, "ana@example.org")
-		status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"reader","scopes":["account:read"]}`)
-		if status != http.StatusCreated {
-			t.Fatalf("create token: %d %v", status, out)
-		}
-		token := out["token"].(string)
+		token := b.token(identity.ScopeAccountRead)
 		anon := e.browser(t)
 		if status, out := anon.apiCall("GET", "/api/v1/me", token, ""); status != 200 || out["email"] != "ana@example.org" {
 			t.Fatalf("me with token: %d %v", status, out)
 		}
-		// Read scope only: no revoking, no minting.
+		// Read scope only: no revoking.
 		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
 			t.Fatalf("write with read token: %d", status)
-		}
-		if status, _ := anon.apiCall("POST", "/api/v1/tokens", token, `{"name":"x","scopes":["account:read"]}`); status != http.StatusForbidden {
-			t.Fatalf("token minted a token: %d", status)
 		}
 		if status, out := anon.apiCall("GET", "/api/v1/me", "hrt_nonsense", ""); status != 401 || out["error"] == nil {
 			t.Fatalf("bad token: %d %v", status, out)
@@ -442,21 +516,19 @@ func TestAPITokensAndScopes(t *testing.T) {
 		if status, _ := anon.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
 			t.Fatalf("anonymous: %d", status)
 		}
-		// Cookie-authenticated API writes need the CSRF header.
-		req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/tokens", strings.NewReader(`{"name":"y","scopes":["account:read"]}`))
-		resp, err := b.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		// The browser's session is for pages: the API wants a token.
+		if status, out := b.apiCall("GET", "/api/v1/me", "", ""); status != 401 || !strings.Contains(fmt.Sprint(out), "needs an API token") {
+			t.Fatalf("API with the session cookie: %d %v", status, out)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden {
-			t.Fatalf("cookie API write without CSRF header: %d", resp.StatusCode)
-		}
-		if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":"z","scopes":["everything"]}`); status != 400 {
-			t.Fatalf("bad scope: %d %v", status, out)
-		}
-		if status, out := b.apiCall("POST", "/api/v1/tokens", "", `{"name":`); status != 400 {
-			t.Fatalf("bad JSON: %d %v", status, out)
+		// The account page checks what it makes.
+		for name, form := range map[string]url.Values{
+			"ErrScope": {"name": {"z"}, "scope": {"everything"}},
+			"ErrName":  {"name": {" "}, "scope": {"account:read"}},
+		} {
+			form.Set("csrf_token", b.form("/account"))
+			if p := b.post("/account/tokens", form); p.status != http.StatusBadRequest {
+				t.Fatalf("%s: %d\n%s", name, p.status, p.body)
+			}
 		}
 	})
 }
@@ -466,20 +538,22 @@ func TestAPISessionsAreYourOwn(t *testing.T) {
 		ana, bob := e.browser(t), e.browser(t)
 		e.signUp(ana, "ana@example.org")
 		e.signUp(bob, "bob@example.org")
-		_, out := ana.apiCall("GET", "/api/v1/sessions", "", "")
+		anaToken := ana.token(identity.ScopeAccountRead, identity.ScopeAccountWrite)
+		bobToken := bob.token(identity.ScopeAccountRead, identity.ScopeAccountWrite)
+		_, out := ana.apiCall("GET", "/api/v1/sessions", anaToken, "")
 		sessions := out["sessions"].([]any)
 		anaSession := sessions[0].(map[string]any)["id"].(string)
-		if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNotFound {
+		if status, _ := bob.apiCall("DELETE", "/api/v1/sessions/"+anaSession, bobToken, ""); status != http.StatusNotFound {
 			t.Fatalf("bob revoked ana's session: %d", status)
 		}
-		if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 200 {
-			t.Fatalf("ana signed out by bob: %d", status)
+		if p := ana.get("/account"); p.status != 200 {
+			t.Fatalf("ana signed out by bob: %d", p.status)
 		}
-		if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, "", ""); status != http.StatusNoContent {
+		if status, _ := ana.apiCall("DELETE", "/api/v1/sessions/"+anaSession, anaToken, ""); status != http.StatusNoContent {
 			t.Fatalf("ana revoking her own: %d", status)
 		}
-		if status, _ := ana.apiCall("GET", "/api/v1/me", "", ""); status != 401 {
-			t.Fatalf("revoked session still works: %d", status)
+		if p := ana.get("/account"); p.status != http.StatusSeeOther {
+			t.Fatalf("revoked session still works: %d", p.status)
 		}
 	})
 }
@@ -498,4 +572,42 @@ func TestHealthAndMetrics(t *testing.T) {
 	if p := b.get("/api/v1/nothing"); p.status != 404 || !strings.Contains(p.body, `"not_found"`) {
 		t.Fatalf("unknown API path: %d %s", p.status, p.body)
 	}
+}
+
+// TestSignUpSameAnswerForKnownEmail: signing up with an address that has an
+// account answers exactly as for a new one; only the e-mail differs, and it
+// goes to the address's owner.
+func TestSignUpSameAnswerForKnownEmail(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, e *env) {
+		e.signUp(e.browser(t), "ana@example.org")
+		answer := func(email string) (page, []*http.Cookie) {
+			b := e.browser(t)
+			p := b.post("/signup", url.Values{"csrf_token": {b.form("/signup")}, "email": {email}, "password": {"another long passphrase"}})
+			u, _ := url.Parse(e.srv.URL)
+			return p, b.c.Jar.Cookies(u)
+		}
+		known, kc := answer("ana@example.org")
+		unknown, uc := answer("bob@example.org")
+		norm := func(p page, email string) string {
+			return csrfRE.ReplaceAllString(strings.ReplaceAll(p.body, email, "EMAIL"), "")
+		}
+		if known.status != http.StatusOK || known.status != unknown.status || known.location != unknown.location ||
+			norm(known, "ana@example.org") != norm(unknown, "bob@example.org") || len(kc) != len(uc) {
+			t.Fatalf("known: %d %s %v\n%s\nunknown: %d %s %v\n%s", known.status, known.location, kc, known.body, unknown.status, unknown.location, uc, unknown.body)
+		}
+		if m := e.mailTo(t, "ana@example.org"); !strings.Contains(m.Body, "you already have one") || signupLinkRE.MatchString(m.Body) {
+			t.Fatalf("mail to the known address:\n%s", m.Body)
+		}
+		// The owner's password is unchanged; the new address gets an account
+		// only through its link, which works once.
+		b := e.browser(t)
+		if p := b.post("/login", url.Values{"csrf_token": {b.form("/login")}, "email": {"bob@example.org"}, "password": {"another long passphrase"}}); p.status != http.StatusUnauthorized {
+			t.Fatalf("sign-in before confirming: %d", p.status)
+		}
+		e.confirmSignUp(b, "bob@example.org")
+		link := signupLinkRE.FindStringSubmatch(e.mailTo(t, "bob@example.org").Body)[1]
+		if p := b.post(link, url.Values{"csrf_token": {b.form(link)}}); p.status != http.StatusNotFound {
+			t.Fatalf("link used twice: %d\n%s", p.status, p.body)
+		}
+	})
 }
