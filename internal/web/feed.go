@@ -199,7 +199,7 @@ func (s *Server) feedItems(ctx context.Context, a *auth, items []feed.Item, loc 
 		} else {
 			name, ok := agencies[it.Request.Agency]
 			if !ok {
-				ag, err := s.neighbors.Agency(ctx, it.Request.Agency)
+				ag, err := s.neighbors.Agency(ctx, agencyActor(a), it.Request.Agency)
 				if err != nil {
 					return nil, err
 				}
