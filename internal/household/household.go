@@ -75,6 +75,15 @@ type Invitation struct {
 	UsedAt    time.Time       // zero while unused
 }
 
+// Usable reports whether the invitation lets someone join at now: it is
+// unused, unexpired, and its creator, whose word it is, is still an owner
+// (creator is the creator's current role, "" if no longer a member). A link
+// dies with its creator's ownership, so a demoted owner's links stop
+// working at once.
+func (inv *Invitation) Usable(creator MemberRole, now time.Time) bool {
+	return inv.UsedAt.IsZero() && now.Before(inv.ExpiresAt) && creator == RoleOwner
+}
+
 // HomeEntry is a household's precise home, for the in-process geo index.
 // It must never be shown or sent to anyone: see Service.HomesForIndex.
 type HomeEntry struct {

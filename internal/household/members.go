@@ -97,7 +97,13 @@ func (s *Service) Join(ctx context.Context, user identity.UserID, token string) 
 	if len(token) != len(invitationPrefix)+52 {
 		return nil, apperr.E(op, apperr.NotFound, msgBadInvitation)
 	}
-	id, err := s.store.RedeemInvitation(ctx, hashToken(token), user, s.clock.Now())
+	now := s.clock.Now()
+	id, err := s.store.RedeemInvitation(ctx, hashToken(token), user, now, func(inv *Invitation, creator MemberRole) error {
+		if !inv.Usable(creator, now) {
+			return apperr.E(op, apperr.NotFound, msgBadInvitation)
+		}
+		return nil
+	})
 	switch {
 	case apperr.Is(err, apperr.NotFound):
 		return nil, &apperr.Error{Op: op, Code: apperr.NotFound, Message: msgBadInvitation, Err: err}
