@@ -215,7 +215,11 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 			t.Errorf("%s household lists %d requests (%d), want %d", c.name, len(list.Requests), st, c.want)
 		}
 	}
-	outbox, err := m.Notices.Outbox(ctx, identity.RoleAdmin)
+	adminID, err := m.Identity.LookUp(ctx, "admin@hearth.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox, err := m.Notices.Outbox(ctx, identity.Actor{ID: adminID, Role: identity.RoleAdmin})
 	if err != nil || len(outbox) != 1 || outbox[0].To != "ines@example.org" || !strings.Contains(outbox[0].Body, string(req.ID)) {
 		t.Fatalf("outbox: %+v, %v", outbox, err)
 	}

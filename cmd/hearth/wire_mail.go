@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"hearth/internal/access"
 	"hearth/internal/mail"
 	"hearth/internal/sqlstore"
 )
@@ -11,9 +12,10 @@ import (
 // sendMailEvery is how often queued e-mail goes to the SMTP server.
 const sendMailEvery = 15 * time.Second
 
-// setUpMail makes every notice an e-mail too, queued in the outbox.
-func (m *Main) setUpMail() {
-	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, m.Config.PublicURL, m.Logger.With("component", "mail"))
+// setUpMail makes every notice an e-mail too, queued in the outbox, whose
+// reads by administrators go through gate.
+func (m *Main) setUpMail(gate *access.Gate) {
+	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, gate, m.Config.PublicURL, m.Logger.With("component", "mail"))
 }
 
 // sendMail drains the outbox through the configured SMTP server until ctx

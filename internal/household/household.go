@@ -60,6 +60,9 @@ type Member struct {
 	UserID    identity.UserID
 	Role      MemberRole
 	JoinedAt  time.Time
+	// Email is the member's sign-in address, which the household's members
+	// see of one another; set by Service.Members only.
+	Email string
 }
 
 // Invitation is a link an owner hands to someone to let them join. Only the

@@ -24,7 +24,8 @@ const (
 // to recognise in logs and code.
 const invitationPrefix = "hi_"
 
-// Members returns the household's members, owners first, to one of them.
+// Members returns the household's members, owners first, each with their
+// e-mail address, to one of them: a household's members know one another.
 // NotFound if user is not a member.
 func (s *Service) Members(ctx context.Context, user identity.UserID, id ID) ([]*Member, error) {
 	const op = "household.Members"

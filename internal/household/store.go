@@ -36,7 +36,8 @@ type Store interface {
 	// user is not a member, including when there is no such household.
 	FindMember(ctx context.Context, id ID, user identity.UserID) (*Member, error)
 	// ListMembers returns the household's members, owners first, then in
-	// the order they joined. NotFound if there is no such household.
+	// the order they joined, each with their account's e-mail address.
+	// NotFound if there is no such household.
 	ListMembers(ctx context.Context, id ID) ([]*Member, error)
 	// RemoveMember ends user's membership. If nobody is left, it deletes the
 	// household with its invitations and reports deleted. Conflict if user

@@ -167,8 +167,8 @@ func findHouseholdMember(ctx context.Context, tx *tx, op string, id household.ID
 	return &household.Member{Household: id, UserID: user, Role: household.MemberRole(role), JoinedAt: fromMicros(joined)}, nil
 }
 
-// ListMembers returns the members, owners first, then in joining order.
-// NotFound if there is no such household.
+// ListMembers returns the members with their e-mail addresses, owners
+// first, then in joining order. NotFound if there is no such household.
 func (s *HouseholdStore) ListMembers(ctx context.Context, id household.ID) ([]*household.Member, error) {
 	const op = "sqlstore.ListMembers"
 	out := []*household.Member{}
@@ -180,22 +180,23 @@ func (s *HouseholdStore) ListMembers(ctx context.Context, id household.ID) ([]*h
 		if n == 0 {
 			return apperr.E(op, apperr.NotFound, msgHouseholdNone)
 		}
-		rows, err := tx.query(ctx, `SELECT user_id, role, joined_at FROM household_members WHERE household_id = ?
-			ORDER BY CASE WHEN role = 'owner' THEN 0 ELSE 1 END, joined_at, user_id`, string(id))
+		rows, err := tx.query(ctx, `SELECT m.user_id, m.role, m.joined_at, COALESCE(u.email, '')
+			FROM household_members m LEFT JOIN users u ON u.id = m.user_id WHERE m.household_id = ?
+			ORDER BY CASE WHEN m.role = 'owner' THEN 0 ELSE 1 END, m.joined_at, m.user_id`, string(id))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				user, role string
-				joined     int64
+				user, role, email string
+				joined            int64
 			)
-			if err := rows.Scan(&user, &role, &joined); err != nil {
+			if err := rows.Scan(&user, &role, &joined, &email); err != nil {
 				return err
 			}
 			out = append(out, &household.Member{Household: id, UserID: identity.UserID(user),
-				Role: household.MemberRole(role), JoinedAt: fromMicros(joined)})
+				Role: household.MemberRole(role), JoinedAt: fromMicros(joined), Email: email})
 		}
 		return rows.Err()
 	})

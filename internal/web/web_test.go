@@ -94,6 +94,8 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	e := &env{clock: clk, ids: ids, log: lg}
 	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
+	ids.SetReadLog(gate)
+	e.notices.SetMail(sqlstore.NewNoticeStore(db), ids, gate, "http://hearth.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	acc := access.NewService(gate, ids, e.notices)
 	e.households = household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
 	e.devices = device.NewService(sqlstore.NewDeviceStore(db), e.households, clk, nil)
