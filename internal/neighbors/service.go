@@ -283,8 +283,8 @@ func (s *Service) Serves(ctx context.Context, viewer Actor, id AgencyID) (bool, 
 }
 
 // OfficerAgency returns the agency to one of its officers, for the pages
-// only they use. NotFound for an unknown agency; Forbidden unless officer
-// serves it.
+// only they use. Forbidden unless officer serves it, which an unknown
+// agency has nobody do.
 func (s *Service) OfficerAgency(ctx context.Context, officer Actor, id AgencyID) (*Agency, error) {
 	const op = "neighbors.OfficerAgency"
 	if err := s.checkOfficer(ctx, op, officer, id); err != nil {
@@ -296,7 +296,7 @@ func (s *Service) OfficerAgency(ctx context.Context, officer Actor, id AgencyID)
 
 // PostingAgency returns the agency to one of its officers when it may post
 // requests. Forbidden unless officer serves the agency and the agency is
-// verified; NotFound for an unknown agency.
+// verified.
 func (s *Service) PostingAgency(ctx context.Context, officer Actor, id AgencyID) (*Agency, error) {
 	const op = "neighbors.PostingAgency"
 	a, err := s.OfficerAgency(ctx, officer, id)
