@@ -305,7 +305,7 @@ func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	a, err := m.Neighbors.Agency(context.Background(), agency.ID)
+	a, err := m.Neighbors.Agency(context.Background(), neighbors.Actor{}, agency.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

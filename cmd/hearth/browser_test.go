@@ -92,7 +92,7 @@ var signupLinkRE = regexp.MustCompile(`(/signup/confirm/\S+)`)
 // from the outbox.
 func signupLink(t *testing.T, m *Main, addr string) string {
 	t.Helper()
-	list, err := m.Notices.Outbox(context.Background(), identity.RoleAdmin)
+	list, err := m.Notices.Outbox(context.Background(), identity.Actor{ID: "u_outbox_reader", Role: identity.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,9 +114,10 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.Notices = notice.NewService(sqlstore.NewNoticeStore(m.DB), m.Clock, rand.Reader)
-	m.setUpMail()
 	gate := access.NewGate(m.Log, sqlstore.NewAccessStore(m.DB),
 		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
+	m.Identity.SetReadLog(gate)
+	m.setUpMail(gate)
 	m.Access = access.NewService(gate, m.Identity, m.Notices)
 	m.Households = household.NewService(sqlstore.NewHouseholdStore(m.DB), m.Clock, rand.Reader)
 	m.Neighbors = neighbors.NewService(sqlstore.NewNeighborsStore(m.DB), m.Log, m.Households, m.Clock, rand.Reader)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"hearth/internal/access"
 	"hearth/internal/mail"
 	"hearth/internal/sqlstore"
 )
@@ -11,10 +12,11 @@ import (
 // sendMailEvery is how often queued e-mail goes to the SMTP server.
 const sendMailEvery = 15 * time.Second
 
-// setUpMail makes every notice an e-mail too, queued in the outbox, and
-// sends sign-up confirmations the same way.
-func (m *Main) setUpMail() {
-	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, m.Config.PublicURL, m.Logger.With("component", "mail"))
+// setUpMail makes every notice an e-mail too, queued in the outbox, whose
+// reads by administrators go through gate, and sends sign-up confirmations
+// the same way.
+func (m *Main) setUpMail(gate *access.Gate) {
+	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, gate, m.Config.PublicURL, m.Logger.With("component", "mail"))
 	m.Identity.SetMailer(m.Notices, m.Config.PublicURL)
 }
 

@@ -26,6 +26,11 @@ const (
 	ObjectAccountMetadata ObjectKind = "account.metadata"
 	// A clip's ciphertext, opened by an agency the owner submitted it to.
 	ObjectClip ObjectKind = "media.clip"
+	// An account's e-mail address, read by staff.
+	ObjectEmailAddress ObjectKind = "account.email"
+	// The e-mail Hearth wrote to a person (address, subject and text), read
+	// by an administrator in the outbox.
+	ObjectMail ObjectKind = "notice.mail"
 )
 
 // Purpose is why data is read.
@@ -35,6 +40,8 @@ type Purpose string
 const (
 	PurposeSupport              Purpose = "support"
 	PurposeRequestForAssistance Purpose = "request_for_assistance"
+	PurposeLegalDemand          Purpose = "legal_demand"  // handling a legal demand about the person
+	PurposeMailDelivery         Purpose = "mail_delivery" // seeing that e-mail reaches people
 )
 
 // LegalBasis is what allows the read.
@@ -44,6 +51,10 @@ type LegalBasis string
 const (
 	BasisAccessGrant LegalBasis = "access_grant"
 	BasisConsent     LegalBasis = "consent" // the owner chose to share
+	// The operator must answer a legal demand it received.
+	BasisLegalObligation LegalBasis = "legal_obligation"
+	// Running the service the person signed up for: delivering its e-mail.
+	BasisServiceOperation LegalBasis = "service_operation"
 )
 
 // Log entry types this package writes; docs/log.md describes their bodies.

@@ -100,15 +100,21 @@ func NewService(store Store, d Deps) *Service {
 	return &Service{store: store, d: d}
 }
 
+// MaxClipAge is how long after it started a clip may still be shared in a
+// post: an alert is about what just happened, and older footage stays in
+// its household.
+const MaxClipAge = 7 * 24 * time.Hour
+
 // appendTimeout bounds the wait for the log: what cannot be logged in this
 // time is not shared.
 const appendTimeout = 10 * time.Second
 
 // Post publishes a post for household hh, placed at the household's public
-// location. When n shares a clip, the clip must be one of hh's and already
-// wrapped for the public key of n.PostKey; the sharing is appended to the
-// transparency log before the post is stored. NotFound unless user is a
-// member of hh (or for a clip that is not hh's); Invalid for a broken rule;
+// location. When n shares a clip, the clip must be one of hh's, have
+// started at most MaxClipAge ago, and be already wrapped for the public key
+// of n.PostKey; the sharing is appended to the transparency log before the
+// post is stored. NotFound unless user is a member of hh (or for a clip that
+// is not hh's); Invalid for a broken rule (an older clip among them);
 // Unavailable when the log cannot be written.
 func (s *Service) Post(ctx context.Context, user identity.UserID, hh household.ID, n NewPost) (*Post, error) {
 	const op = "feed.Post"
@@ -164,6 +170,9 @@ func (s *Service) checkSharedClip(ctx context.Context, op string, user identity.
 	body.Close() // only the metadata is needed
 	if c.Household != hh {
 		return "", apperr.E(op, apperr.NotFound, "That clip is not one of this household's.")
+	}
+	if c.Start.Before(s.d.Clock.Now().Add(-MaxClipAge)) {
+		return "", apperr.E(op, apperr.Invalid, "Only a clip from the last 7 days can be shared in a post.")
 	}
 	wraps, err := s.d.Vault.ListWraps(ctx, user, n.Clip)
 	if err != nil {

@@ -60,6 +60,9 @@ type Member struct {
 	UserID    identity.UserID
 	Role      MemberRole
 	JoinedAt  time.Time
+	// Email is the member's sign-in address, which the household's members
+	// see of one another; set by Service.Members only.
+	Email string
 }
 
 // Invitation is a link an owner hands to someone to let them join. Only the
@@ -73,6 +76,15 @@ type Invitation struct {
 	ExpiresAt time.Time
 	UsedBy    identity.UserID // empty while unused
 	UsedAt    time.Time       // zero while unused
+}
+
+// Usable reports whether the invitation lets someone join at now: it is
+// unused, unexpired, and its creator, whose word it is, is still an owner
+// (creator is the creator's current role, "" if no longer a member). A link
+// dies with its creator's ownership, so a demoted owner's links stop
+// working at once.
+func (inv *Invitation) Usable(creator MemberRole, now time.Time) bool {
+	return inv.UsedAt.IsZero() && now.Before(inv.ExpiresAt) && creator == RoleOwner
 }
 
 // HomeEntry is a household's precise home, for the in-process geo index.

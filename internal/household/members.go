@@ -24,7 +24,8 @@ const (
 // to recognise in logs and code.
 const invitationPrefix = "hi_"
 
-// Members returns the household's members, owners first, to one of them.
+// Members returns the household's members, owners first, each with their
+// e-mail address, to one of them: a household's members know one another.
 // NotFound if user is not a member.
 func (s *Service) Members(ctx context.Context, user identity.UserID, id ID) ([]*Member, error) {
 	const op = "household.Members"
@@ -97,7 +98,13 @@ func (s *Service) Join(ctx context.Context, user identity.UserID, token string) 
 	if len(token) != len(invitationPrefix)+52 {
 		return nil, apperr.E(op, apperr.NotFound, msgBadInvitation)
 	}
-	id, err := s.store.RedeemInvitation(ctx, hashToken(token), user, s.clock.Now())
+	now := s.clock.Now()
+	id, err := s.store.RedeemInvitation(ctx, hashToken(token), user, now, func(inv *Invitation, creator MemberRole) error {
+		if !inv.Usable(creator, now) {
+			return apperr.E(op, apperr.NotFound, msgBadInvitation)
+		}
+		return nil
+	})
 	switch {
 	case apperr.Is(err, apperr.NotFound):
 		return nil, &apperr.Error{Op: op, Code: apperr.NotFound, Message: msgBadInvitation, Err: err}

@@ -36,7 +36,8 @@ type Store interface {
 	// user is not a member, including when there is no such household.
 	FindMember(ctx context.Context, id ID, user identity.UserID) (*Member, error)
 	// ListMembers returns the household's members, owners first, then in
-	// the order they joined. NotFound if there is no such household.
+	// the order they joined, each with their account's e-mail address.
+	// NotFound if there is no such household.
 	ListMembers(ctx context.Context, id ID) ([]*Member, error)
 	// RemoveMember ends user's membership. If nobody is left, it deletes the
 	// household with its invitations and reports deleted. Conflict if user
@@ -53,14 +54,16 @@ type Store interface {
 	// CreateInvitation inserts inv. NotFound if there is no such household;
 	// Conflict if the token hash is taken.
 	CreateInvitation(ctx context.Context, inv *Invitation) error
-	// RedeemInvitation uses the invitation with this token hash for user at
-	// t: it marks the invitation used and makes user a RoleMember of its
-	// household, joined at t, and returns the household's id. Only an
-	// invitation that is unused, expires strictly after t, and whose creator
-	// is still an owner of the household can be redeemed; NotFound for any
-	// other (unknown, used, expired, or orphaned: one answer for all).
-	// Conflict if user is already a member, in which case the invitation
-	// stays unused. Of concurrent redemptions of one invitation exactly one
-	// succeeds. Invalid for a zero t, which would read as unused.
-	RedeemInvitation(ctx context.Context, hash []byte, user identity.UserID, t time.Time) (ID, error)
+	// RedeemInvitation reads the invitation with this token hash and the
+	// current role of its creator ("" once the creator is not a member),
+	// with the household's membership locked, and asks usable whether it
+	// may be used at t: the rule is the caller's. If usable returns nil, it
+	// marks the invitation used by user at t, makes user a RoleMember of its
+	// household, joined at t, and returns the household's id; otherwise it
+	// returns usable's error and changes nothing. NotFound for an unknown
+	// token hash, or an invitation already used; Conflict if user is already
+	// a member, in which case the invitation stays unused. Of concurrent
+	// redemptions of one invitation exactly one succeeds. Invalid for a zero
+	// t, which would read as unused.
+	RedeemInvitation(ctx context.Context, hash []byte, user identity.UserID, t time.Time, usable func(inv *Invitation, creator MemberRole) error) (ID, error)
 }

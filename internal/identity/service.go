@@ -42,7 +42,8 @@ type Service struct {
 	rand      io.Reader
 	common    CommonPasswords
 	cfg       Config
-	dummyHash string // verified against for unknown e-mails, so they cost the same time
+	dummyHash string  // verified against for unknown e-mails, so they cost the same time
+	readLog   ReadLog // records staff reads of others' addresses; see SetReadLog
 
 	// Sign-up e-mail, when set up by SetMailer.
 	mailer  Mailer

@@ -29,7 +29,7 @@ type mailbox struct{ sent []sentMail }
 
 type sentMail struct{ to, subject, body string }
 
-func (m *mailbox) SendMail(_ context.Context, to, subject, body string) error {
+func (m *mailbox) SendMail(_ context.Context, _ identity.UserID, to, subject, body string) error {
 	m.sent = append(m.sent, sentMail{to, subject, body})
 	return nil
 }

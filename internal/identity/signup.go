@@ -25,9 +25,11 @@ type Signup struct {
 
 // Mailer sends e-mail to an address that may have no account (yet).
 type Mailer interface {
-	// SendMail queues one e-mail to the address. Unavailable when e-mail is
-	// not set up; Internal on failure.
-	SendMail(ctx context.Context, to, subject, body string) error
+	// SendMail queues one e-mail to the address, for the account user when
+	// the address has one ("" when it has none yet), so that whoever reads
+	// the mail of an account is recorded like any other read. Unavailable
+	// when e-mail is not set up; Internal on failure.
+	SendMail(ctx context.Context, user UserID, to, subject, body string) error
 }
 
 // SetMailer lets SignUp send its e-mail, with links to siteURL (where people
@@ -88,10 +90,10 @@ func (s *Service) SignUp(ctx context.Context, email, password string, c ClientIn
 	if err != nil {
 		return apperr.Wrap(op, err)
 	}
-	_, err = s.store.FindUserByEmail(ctx, e)
+	existing, err := s.store.FindUserByEmail(ctx, e)
 	switch {
 	case err == nil:
-		return apperr.Wrap(op, s.mailer.SendMail(ctx, e, subjectTaken, fmt.Sprintf(bodyTaken, s.siteURL)))
+		return apperr.Wrap(op, s.mailer.SendMail(ctx, existing.ID, e, subjectTaken, fmt.Sprintf(bodyTaken, s.siteURL)))
 	case !apperr.Is(err, apperr.NotFound):
 		return apperr.Wrap(op, err)
 	}
@@ -100,7 +102,7 @@ func (s *Service) SignUp(ctx context.Context, email, password string, c ClientIn
 	if err := s.store.CreateSignup(ctx, sg); err != nil {
 		return apperr.Wrap(op, err)
 	}
-	return apperr.Wrap(op, s.mailer.SendMail(ctx, e, subjectConfirm, fmt.Sprintf(bodyConfirm, s.siteURL+"/signup/confirm/"+token)))
+	return apperr.Wrap(op, s.mailer.SendMail(ctx, "", e, subjectConfirm, fmt.Sprintf(bodyConfirm, s.siteURL+"/signup/confirm/"+token)))
 }
 
 // ConfirmSignUp follows a sign-up link: the link works once, and within

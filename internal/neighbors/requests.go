@@ -17,15 +17,9 @@ import (
 // Unavailable when the log cannot be written.
 func (s *Service) PostRequest(ctx context.Context, officer Actor, agency AgencyID, n NewRequest) (*Request, error) {
 	const op = "neighbors.PostRequest"
-	if err := s.checkOfficer(ctx, op, officer, agency); err != nil {
-		return nil, err
-	}
-	a, err := s.store.FindAgency(ctx, agency)
+	a, err := s.PostingAgency(ctx, officer, agency)
 	if err != nil {
 		return nil, apperr.Wrap(op, err)
-	}
-	if !a.Verified() {
-		return nil, apperr.E(op, apperr.Forbidden, "The agency must be verified by Hearth's administrators before it posts requests.")
 	}
 	now := s.clock.Now()
 	n, size, err := n.check(now)

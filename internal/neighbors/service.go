@@ -206,22 +206,107 @@ func (s *Service) SetAgencyRecipient(ctx context.Context, officer Actor, id Agen
 	return apperr.Wrap(op, s.store.SetAgencyRecipient(ctx, id, recipient))
 }
 
-// Agency returns an agency; agencies are public. NotFound if none.
-func (s *Service) Agency(ctx context.Context, id AgencyID) (*Agency, error) {
+// Agency returns the agency to viewer, if viewer may see it (see
+// MaySeeAgency). NotFound if none, and in the same words for one viewer may
+// not see: a pending agency's existence is not public.
+func (s *Service) Agency(ctx context.Context, viewer Actor, id AgencyID) (*Agency, error) {
+	const op = "neighbors.Agency"
 	a, err := s.store.FindAgency(ctx, id)
-	return a, apperr.Wrap("neighbors.Agency", err)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	ok, err := s.MaySeeAgency(ctx, viewer, a)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	if !ok {
+		return nil, apperr.E(op, apperr.NotFound, "No such agency.")
+	}
+	return a, nil
 }
 
-// Agencies lists every agency, verified ones first, by name.
-func (s *Service) Agencies(ctx context.Context) ([]*Agency, error) {
+// Agencies lists the agencies viewer may see (see MaySeeAgency), verified
+// ones first, by name.
+func (s *Service) Agencies(ctx context.Context, viewer Actor) ([]*Agency, error) {
+	const op = "neighbors.Agencies"
 	list, err := s.store.ListAgencies(ctx)
-	return list, apperr.Wrap("neighbors.Agencies", err)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	out := make([]*Agency, 0, len(list))
+	for _, a := range list {
+		ok, err := s.MaySeeAgency(ctx, viewer, a)
+		if err != nil {
+			return nil, apperr.Wrap(op, err)
+		}
+		if ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
-// OfficerAgencies lists the agencies officer serves.
+// MaySeeAgency reports whether viewer may see the agency: anyone, signed
+// in or not (a zero Actor), sees a verified agency, which is public; a
+// pending one is seen only by administrators, who verify it, and by its
+// own officers. This is the one place that decides it.
+func (s *Service) MaySeeAgency(ctx context.Context, viewer Actor, a *Agency) (bool, error) {
+	switch {
+	case a.Verified() || viewer.Role == identity.RoleAdmin:
+		return true, nil
+	case viewer.ID == "" || viewer.Role != identity.RoleAgencyOfficer:
+		return false, nil
+	}
+	ok, err := s.store.IsOfficer(ctx, a.ID, viewer.ID)
+	return ok, apperr.Wrap("neighbors.MaySeeAgency", err)
+}
+
+// OfficerAgencies lists the agencies officer serves; none for an account
+// without the agency-officer role.
 func (s *Service) OfficerAgencies(ctx context.Context, officer Actor) ([]*Agency, error) {
+	if officer.ID == "" || officer.Role != identity.RoleAgencyOfficer {
+		return []*Agency{}, nil
+	}
 	list, err := s.store.ListOfficerAgencies(ctx, officer.ID)
 	return list, apperr.Wrap("neighbors.OfficerAgencies", err)
+}
+
+// Serves reports whether viewer is one of the agency's officers (an
+// account with the agency-officer role that serves it), so that pages offer
+// officers' actions only to them. The methods that act check it again.
+func (s *Service) Serves(ctx context.Context, viewer Actor, id AgencyID) (bool, error) {
+	if viewer.ID == "" || viewer.Role != identity.RoleAgencyOfficer {
+		return false, nil
+	}
+	ok, err := s.store.IsOfficer(ctx, id, viewer.ID)
+	return ok, apperr.Wrap("neighbors.Serves", err)
+}
+
+// OfficerAgency returns the agency to one of its officers, for the pages
+// only they use. Forbidden unless officer serves it, which an unknown
+// agency has nobody do.
+func (s *Service) OfficerAgency(ctx context.Context, officer Actor, id AgencyID) (*Agency, error) {
+	const op = "neighbors.OfficerAgency"
+	if err := s.checkOfficer(ctx, op, officer, id); err != nil {
+		return nil, err
+	}
+	a, err := s.store.FindAgency(ctx, id)
+	return a, apperr.Wrap(op, err)
+}
+
+// PostingAgency returns the agency to one of its officers when it may post
+// requests. Forbidden unless officer serves the agency and the agency is
+// verified.
+func (s *Service) PostingAgency(ctx context.Context, officer Actor, id AgencyID) (*Agency, error) {
+	const op = "neighbors.PostingAgency"
+	a, err := s.OfficerAgency(ctx, officer, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.Verified() {
+		return nil, apperr.E(op, apperr.Forbidden, "The agency must be verified by Hearth's administrators before it posts requests.")
+	}
+	return a, nil
 }
 
 // checkOfficer returns Forbidden unless actor is an officer of the agency.

@@ -16,7 +16,10 @@ import (
 // first; when an SMTP server is configured, a background job sends it
 // from there, otherwise administrators read the outbox page and it stays.
 type Mail struct {
-	ID        string
+	ID string
+	// UserID is the person the mail is for; "" for mail queued before
+	// this was kept, which the outbox does not show.
+	UserID    identity.UserID
 	To        string
 	Subject   string
 	Body      string
@@ -41,9 +44,18 @@ type MailStore interface {
 	MarkMailFailed(ctx context.Context, id string, msg string) error
 }
 
-// Emails looks up accounts' e-mail addresses.
+// Emails looks up accounts' e-mail addresses; the mail reads only the
+// person's own, to write to them.
 type Emails interface {
-	Emails(ctx context.Context, ids []identity.UserID) (map[identity.UserID]string, error)
+	Emails(ctx context.Context, reader identity.Actor, purpose identity.Purpose, ids []identity.UserID) (map[identity.UserID]string, error)
+}
+
+// Gate records, durably and before it is shown, that an administrator
+// reads mail Hearth wrote to someone else; access.Gate implements it.
+type Gate interface {
+	// RecordMailRead records that reader reads subject's mail. An error
+	// means the mail must not be shown.
+	RecordMailRead(ctx context.Context, reader identity.Actor, subject identity.UserID) error
 }
 
 // Sender sends one e-mail (an SMTP client).
@@ -56,9 +68,10 @@ type Sender interface {
 const MaxMailAttempts = 5
 
 // SetMail makes every notice also an e-mail, kept in store and pointing to
-// siteURL. Call it once, before serving.
-func (s *Service) SetMail(store MailStore, emails Emails, siteURL string, logger *slog.Logger) {
-	s.mail, s.emails, s.siteURL, s.logger = store, emails, strings.TrimSuffix(siteURL, "/"), logger
+// siteURL; administrators' reads of the outbox are recorded through gate.
+// Call it once, before serving.
+func (s *Service) SetMail(store MailStore, emails Emails, gate Gate, siteURL string, logger *slog.Logger) {
+	s.mail, s.emails, s.gate, s.siteURL, s.logger = store, emails, gate, strings.TrimSuffix(siteURL, "/"), logger
 }
 
 var subjects = map[Kind]string{
@@ -74,7 +87,8 @@ func (s *Service) enqueue(ctx context.Context, n *Notice) {
 	if s.mail == nil {
 		return
 	}
-	emails, err := s.emails.Emails(ctx, []identity.UserID{n.UserID})
+	// The address is read for the person, to write to them: their own read.
+	emails, err := s.emails.Emails(ctx, identity.Actor{ID: n.UserID}, "", []identity.UserID{n.UserID})
 	to := emails[n.UserID]
 	if err != nil || to == "" {
 		s.logger.Warn("no e-mail address for a notice", "notice", string(n.ID), "err", err)
@@ -91,25 +105,51 @@ func (s *Service) enqueue(ctx context.Context, n *Notice) {
 	}
 	body := fmt.Sprintf("%s\n\nSign in to Hearth to read it: %s/\n\nYou receive this because you have an account on Hearth; the same notice is in the app.\n",
 		n.Text, s.siteURL)
-	m := &Mail{ID: id, To: to, Subject: subject, Body: body, CreatedAt: n.CreatedAt}
+	m := &Mail{ID: id, UserID: n.UserID, To: to, Subject: subject, Body: body, CreatedAt: n.CreatedAt}
 	if err := s.mail.EnqueueMail(ctx, m); err != nil {
 		s.logger.Warn("could not queue a notice's e-mail", "notice", string(n.ID), "err", err)
 	}
 }
 
 // Outbox returns the latest e-mail, newest first, to an administrator:
-// where e-mail waits when no SMTP server is configured. Forbidden to
-// anyone else.
-func (s *Service) Outbox(ctx context.Context, role identity.Role) ([]*Mail, error) {
+// where e-mail waits when no SMTP server is configured. Each mail shows a
+// person's address and what Hearth told them, so reading it is a read of
+// their data: for every person other than the administrator whose mail is
+// in the list, one read is recorded through the access gate before the
+// list is returned (one entry per person per look at the outbox, however
+// many of their e-mails it holds). Mail to an address with no account (a
+// sign-up link) is about nobody yet and is shown with no read to record.
+// Forbidden to anyone but an administrator; Unavailable when a read cannot
+// be recorded, and then nothing is returned.
+func (s *Service) Outbox(ctx context.Context, admin identity.Actor) ([]*Mail, error) {
 	const op = "notice.Outbox"
-	if role != identity.RoleAdmin {
+	if admin.Role != identity.RoleAdmin {
 		return nil, apperr.E(op, apperr.Forbidden, "Only administrators read the outbox.")
 	}
 	if s.mail == nil {
 		return []*Mail{}, nil
 	}
 	list, err := s.mail.ListMail(ctx, 200)
-	return list, apperr.Wrap(op, err)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
+	out := make([]*Mail, 0, len(list))
+	recorded := map[identity.UserID]bool{admin.ID: true}
+	for _, m := range list {
+		// Mail with no account (a sign-up link to a new address) is about
+		// nobody yet: there is no one to tell of the read.
+		if m.UserID != "" && !recorded[m.UserID] {
+			if s.gate == nil {
+				return nil, apperr.E(op, apperr.Unavailable, "Reads of the outbox cannot be recorded, so it cannot be shown.")
+			}
+			if err := s.gate.RecordMailRead(ctx, admin, m.UserID); err != nil {
+				return nil, apperr.Wrap(op, err)
+			}
+			recorded[m.UserID] = true
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // SendPending sends unsent e-mail through sender, oldest first, at most

@@ -58,6 +58,7 @@ type Service struct {
 	// E-mail, when set up by SetMail.
 	mail    MailStore
 	emails  Emails
+	gate    Gate
 	siteURL string
 	logger  *slog.Logger
 }

@@ -167,8 +167,8 @@ func findHouseholdMember(ctx context.Context, tx *tx, op string, id household.ID
 	return &household.Member{Household: id, UserID: user, Role: household.MemberRole(role), JoinedAt: fromMicros(joined)}, nil
 }
 
-// ListMembers returns the members, owners first, then in joining order.
-// NotFound if there is no such household.
+// ListMembers returns the members with their e-mail addresses, owners
+// first, then in joining order. NotFound if there is no such household.
 func (s *HouseholdStore) ListMembers(ctx context.Context, id household.ID) ([]*household.Member, error) {
 	const op = "sqlstore.ListMembers"
 	out := []*household.Member{}
@@ -180,22 +180,23 @@ func (s *HouseholdStore) ListMembers(ctx context.Context, id household.ID) ([]*h
 		if n == 0 {
 			return apperr.E(op, apperr.NotFound, msgHouseholdNone)
 		}
-		rows, err := tx.query(ctx, `SELECT user_id, role, joined_at FROM household_members WHERE household_id = ?
-			ORDER BY CASE WHEN role = 'owner' THEN 0 ELSE 1 END, joined_at, user_id`, string(id))
+		rows, err := tx.query(ctx, `SELECT m.user_id, m.role, m.joined_at, COALESCE(u.email, '')
+			FROM household_members m LEFT JOIN users u ON u.id = m.user_id WHERE m.household_id = ?
+			ORDER BY CASE WHEN m.role = 'owner' THEN 0 ELSE 1 END, m.joined_at, m.user_id`, string(id))
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				user, role string
-				joined     int64
+				user, role, email string
+				joined            int64
 			)
-			if err := rows.Scan(&user, &role, &joined); err != nil {
+			if err := rows.Scan(&user, &role, &joined, &email); err != nil {
 				return err
 			}
 			out = append(out, &household.Member{Household: id, UserID: identity.UserID(user),
-				Role: household.MemberRole(role), JoinedAt: fromMicros(joined)})
+				Role: household.MemberRole(role), JoinedAt: fromMicros(joined), Email: email})
 		}
 		return rows.Err()
 	})
@@ -316,36 +317,50 @@ func (s *HouseholdStore) CreateInvitation(ctx context.Context, inv *household.In
 	})
 }
 
-// RedeemInvitation uses a valid invitation for user at t and makes them a
-// member. NotFound for an unknown, used, expired or orphaned invitation;
-// Conflict if user is already a member; Invalid for a zero t.
-func (s *HouseholdStore) RedeemInvitation(ctx context.Context, hash []byte, user identity.UserID, t time.Time) (household.ID, error) {
+// RedeemInvitation reads the invitation and its creator's role under the
+// household's lock, asks usable, and if it agrees uses the invitation for
+// user at t and makes them a member. NotFound for an unknown or used
+// invitation; Conflict if user is already a member; Invalid for a zero t.
+func (s *HouseholdStore) RedeemInvitation(ctx context.Context, hash []byte, user identity.UserID, t time.Time,
+	usable func(inv *household.Invitation, creator household.MemberRole) error) (household.ID, error) {
 	const op = "sqlstore.RedeemInvitation"
 	if t.IsZero() {
 		return "", apperr.E(op, apperr.Invalid, "A redemption needs a time.")
 	}
 	var id household.ID
 	err := s.db.write(ctx, op, func(tx *tx) error {
-		var hh string
-		err := tx.queryRow(ctx, `SELECT household_id FROM household_invitations WHERE token_hash = ?`, hash).Scan(&hh)
+		inv := household.Invitation{TokenHash: hash}
+		var hh, by, usedBy string
+		var created, expires, used int64
+		err := tx.queryRow(ctx, `SELECT household_id, created_by, created_at, expires_at, used_by, used_at
+			FROM household_invitations WHERE token_hash = ?`, hash).Scan(&hh, &by, &created, &expires, &usedBy, &used)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.E(op, apperr.NotFound, msgHouseholdNoInvitation)
 		} else if err != nil {
 			return err
 		}
-		id = household.ID(hh)
-		// Lock first, so that the household cannot be emptied and deleted
-		// between this check and the new membership (see lockHousehold).
+		inv.Household, inv.CreatedBy, inv.UsedBy = household.ID(hh), identity.UserID(by), identity.UserID(usedBy)
+		inv.CreatedAt, inv.ExpiresAt, inv.UsedAt = fromMicros(created), fromMicros(expires), fromMicros(used)
+		id = inv.Household
+		// Lock first, so that the household cannot be emptied and deleted,
+		// nor the creator's role change, between the check and the new
+		// membership (see lockHousehold).
 		if err := lockHousehold(ctx, tx, op, id); err != nil {
 			return apperr.E(op, apperr.NotFound, msgHouseholdNoInvitation)
 		}
+		var creator household.MemberRole
+		if m, err := findHouseholdMember(ctx, tx, op, id, inv.CreatedBy); err == nil {
+			creator = m.Role
+		} else if !apperr.Is(err, apperr.NotFound) {
+			return err
+		}
+		if err := usable(&inv, creator); err != nil {
+			return err
+		}
 		// One conditional UPDATE is what makes an invitation single-use: of
 		// two concurrent ones, the second finds used_at already set.
-		n, err := tx.execCount(ctx, `UPDATE household_invitations SET used_by = ?, used_at = ?
-			WHERE token_hash = ? AND used_at = 0 AND expires_at > ?
-			AND EXISTS (SELECT 1 FROM household_members m WHERE m.household_id = household_invitations.household_id
-				AND m.user_id = household_invitations.created_by AND m.role = 'owner')`,
-			string(user), micros(t), hash, micros(t))
+		n, err := tx.execCount(ctx, `UPDATE household_invitations SET used_by = ?, used_at = ? WHERE token_hash = ? AND used_at = 0`,
+			string(user), micros(t), hash)
 		if err != nil {
 			return err
 		}

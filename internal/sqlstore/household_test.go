@@ -39,6 +39,9 @@ func householdFixture(t *testing.T, db *DB) (*HouseholdStore, *household.Househo
 	return s, h
 }
 
+// anyInvitation lets every invitation be used: the rules are the service's.
+func anyInvitation(*household.Invitation, household.MemberRole) error { return nil }
+
 // mustJoinHousehold makes user a member of h through a fresh invitation from u_ana.
 func mustJoinHousehold(t *testing.T, s *HouseholdStore, h household.ID, user identity.UserID) {
 	t.Helper()
@@ -48,7 +51,7 @@ func mustJoinHousehold(t *testing.T, s *HouseholdStore, h household.ID, user ide
 		CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatalf("CreateInvitation: %v", err)
 	}
-	if _, err := s.RedeemInvitation(ctx, hash, user, t0.Add(time.Minute)); err != nil {
+	if _, err := s.RedeemInvitation(ctx, hash, user, t0.Add(time.Minute), anyInvitation); err != nil {
 		t.Fatalf("RedeemInvitation(%s): %v", user, err)
 	}
 }
@@ -309,20 +312,34 @@ func TestStore_HouseholdInvitation(t *testing.T) {
 		other.TokenHash, other.Household = []byte("hash-2"), "h_none"
 		wantCode(t, "CreateInvitation for an unknown household", s.CreateInvitation(ctx, &other), apperr.NotFound)
 
-		_, err := s.RedeemInvitation(ctx, []byte("hash-1"), "u_ana", t0.Add(time.Hour))
+		_, err := s.RedeemInvitation(ctx, []byte("hash-1"), "u_ana", t0.Add(time.Hour), anyInvitation)
 		wantCode(t, "redeem by a member", err, apperr.Conflict)
 		if n := countRows(t, db, `SELECT COUNT(*) FROM household_invitations WHERE used_at = 0`); n != 1 {
 			t.Errorf("a refused redemption used the invitation up (%d unused)", n)
 		}
-		_, err = s.RedeemInvitation(ctx, []byte("hash-1"), "u_bob", time.Time{})
+		_, err = s.RedeemInvitation(ctx, []byte("hash-1"), "u_bob", time.Time{}, anyInvitation)
 		wantCode(t, "redeem at the zero time", err, apperr.Invalid)
-		_, err = s.RedeemInvitation(ctx, []byte("unknown"), "u_bob", t0)
+		_, err = s.RedeemInvitation(ctx, []byte("unknown"), "u_bob", t0, anyInvitation)
 		wantCode(t, "redeem an unknown hash", err, apperr.NotFound)
-		_, err = s.RedeemInvitation(ctx, []byte("hash-1"), "u_bob", inv.ExpiresAt)
-		wantCode(t, "redeem at the expiry instant", err, apperr.NotFound)
+		// The caller's check sees the stored invitation and its creator's
+		// role; its refusal is returned and changes nothing.
+		var seen household.Invitation
+		var creator household.MemberRole
+		_, err = s.RedeemInvitation(ctx, []byte("hash-1"), "u_bob", inv.ExpiresAt, func(i *household.Invitation, r household.MemberRole) error {
+			seen, creator = *i, r
+			return apperr.E("test", apperr.Forbidden, "no")
+		})
+		wantCode(t, "redeem refused by the check", err, apperr.Forbidden)
+		if seen.Household != "h_1" || seen.CreatedBy != "u_ana" || !seen.ExpiresAt.Equal(inv.ExpiresAt) || !seen.CreatedAt.Equal(t0) ||
+			!seen.UsedAt.IsZero() || creator != household.RoleOwner {
+			t.Errorf("the check saw %+v, creator %q", seen, creator)
+		}
+		if n := countRows(t, db, `SELECT COUNT(*) FROM household_invitations WHERE used_at = 0`); n != 1 {
+			t.Errorf("a refused redemption used the invitation up (%d unused)", n)
+		}
 
 		at := inv.ExpiresAt.Add(-time.Microsecond)
-		id, err := s.RedeemInvitation(ctx, []byte("hash-1"), "u_bob", at)
+		id, err := s.RedeemInvitation(ctx, []byte("hash-1"), "u_bob", at, anyInvitation)
 		if err != nil || id != "h_1" {
 			t.Fatalf("RedeemInvitation = %q, %v; want h_1", id, err)
 		}
@@ -333,14 +350,14 @@ func TestStore_HouseholdInvitation(t *testing.T) {
 		if n := countRows(t, db, `SELECT COUNT(*) FROM household_invitations WHERE used_by = ? AND used_at = ?`, "u_bob", micros(at)); n != 1 {
 			t.Errorf("the invitation is not marked used by bob")
 		}
-		_, err = s.RedeemInvitation(ctx, []byte("hash-1"), "u_cy", t0)
+		_, err = s.RedeemInvitation(ctx, []byte("hash-1"), "u_cy", t0, anyInvitation)
 		wantCode(t, "redeem a used invitation", err, apperr.NotFound)
 	})
 }
 
-// An invitation is the word of an owner: once its creator is no longer an
-// owner, it no longer lets anyone in.
-func TestStore_HouseholdInvitationCreatorDemoted(t *testing.T) {
+// The check is given the creator's role as it is now: a creator who
+// stepped down is seen as a member, one who left as no role at all.
+func TestStore_HouseholdInvitationCreatorRole(t *testing.T) {
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -353,16 +370,30 @@ func TestStore_HouseholdInvitationCreatorDemoted(t *testing.T) {
 		if err := s.CreateInvitation(ctx, inv); err != nil {
 			t.Fatal(err)
 		}
+		roleSeen := func() household.MemberRole {
+			t.Helper()
+			var got household.MemberRole = "unset"
+			_, err := s.RedeemInvitation(ctx, inv.TokenHash, "u_cy", t0, func(_ *household.Invitation, r household.MemberRole) error {
+				got = r
+				return apperr.E("test", apperr.NotFound, "refused")
+			})
+			wantCode(t, "refused redemption", err, apperr.NotFound)
+			return got
+		}
+		if r := roleSeen(); r != household.RoleOwner {
+			t.Errorf("creator's role = %q, want owner", r)
+		}
 		if err := s.SetMemberRole(ctx, "h_1", "u_bob", household.RoleMember); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.RedeemInvitation(ctx, inv.TokenHash, "u_cy", t0)
-		wantCode(t, "redeem after the creator stepped down", err, apperr.NotFound)
-		if err := s.SetMemberRole(ctx, "h_1", "u_bob", household.RoleOwner); err != nil {
+		if r := roleSeen(); r != household.RoleMember {
+			t.Errorf("after stepping down, creator's role = %q, want member", r)
+		}
+		if _, err := s.RemoveMember(ctx, "h_1", "u_bob"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.RedeemInvitation(ctx, inv.TokenHash, "u_cy", t0); err != nil {
-			t.Errorf("redeem once the creator is owner again: %v", err)
+		if r := roleSeen(); r != "" {
+			t.Errorf("after leaving, creator's role = %q, want none", r)
 		}
 	})
 }
@@ -386,7 +417,7 @@ func TestStore_HouseholdConcurrentRedeem(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i, u := range users {
-			wg.Go(func() { _, errs[i] = s.RedeemInvitation(ctx, inv.TokenHash, u, t0) })
+			wg.Go(func() { _, errs[i] = s.RedeemInvitation(ctx, inv.TokenHash, u, t0, anyInvitation) })
 		}
 		wg.Wait()
 		won := 0

@@ -5,12 +5,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"hearth/internal/identity"
 	"hearth/internal/notice"
 )
 
 var _ notice.MailStore = (*NoticeStore)(nil)
 
-const mailColumns = `id, recipient, subject, body, created_at, sent_at, attempts, last_error`
+const mailColumns = `id, user_id, recipient, subject, body, created_at, sent_at, attempts, last_error`
 
 // maxMailError bounds the kept text of a failed send.
 const maxMailError = 500
@@ -19,8 +20,8 @@ const maxMailError = 500
 func (s *NoticeStore) EnqueueMail(ctx context.Context, m *notice.Mail) error {
 	const op = "sqlstore.EnqueueMail"
 	return s.db.write(ctx, op, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO mail_outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.To, m.Subject, m.Body, micros(m.CreatedAt), micros(m.SentAt), m.Attempts, m.LastError)
+		_, err := tx.exec(ctx, `INSERT INTO mail_outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, string(m.UserID), m.To, m.Subject, m.Body, micros(m.CreatedAt), micros(m.SentAt), m.Attempts, m.LastError)
 		return err
 	})
 }
@@ -47,11 +48,12 @@ func (s *NoticeStore) listMail(ctx context.Context, op, query string, args ...an
 		defer rows.Close()
 		for rows.Next() {
 			var m notice.Mail
+			var user string
 			var created, sent int64
-			if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &created, &sent, &m.Attempts, &m.LastError); err != nil {
+			if err := rows.Scan(&m.ID, &user, &m.To, &m.Subject, &m.Body, &created, &sent, &m.Attempts, &m.LastError); err != nil {
 				return err
 			}
-			m.CreatedAt, m.SentAt = fromMicros(created), fromMicros(sent)
+			m.UserID, m.CreatedAt, m.SentAt = identity.UserID(user), fromMicros(created), fromMicros(sent)
 			out = append(out, &m)
 		}
 		return rows.Err()

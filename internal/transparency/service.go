@@ -23,8 +23,9 @@ type LegalFigures interface {
 type NeighbourFigures interface {
 	// Stats counts requests, clips shared and agencies in [from, to).
 	Stats(ctx context.Context, from, to time.Time) (neighbors.Stats, error)
-	// Agencies lists every agency.
-	Agencies(ctx context.Context) ([]*neighbors.Agency, error)
+	// Agencies lists the agencies viewer may see; the report asks as
+	// anyone (the zero Actor) would, and counts verified ones only.
+	Agencies(ctx context.Context, viewer neighbors.Actor) ([]*neighbors.Agency, error)
 }
 
 // Service computes reports. Reports are public: anyone may ask.
@@ -160,7 +161,7 @@ func (s *Service) Periods(ctx context.Context) ([]Period, error) {
 	if err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
-	agencies, err := s.neighbours.Agencies(ctx)
+	agencies, err := s.neighbours.Agencies(ctx, neighbors.Actor{})
 	if err != nil {
 		return nil, apperr.Wrap(op, err)
 	}

@@ -107,7 +107,7 @@ func (s neighbourSource) Stats(_ context.Context, from, to time.Time) (neighbors
 	s.asked = append(s.asked, [2]time.Time{from, to})
 	return s.neighbors, s.err
 }
-func (s neighbourSource) Agencies(context.Context) ([]*neighbors.Agency, error) {
+func (s neighbourSource) Agencies(context.Context, neighbors.Actor) ([]*neighbors.Agency, error) {
 	return s.agencies, s.err
 }
 

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,43 +39,27 @@ func agencyViewer(r *http.Request) *auth {
 
 func agencyActor(a *auth) neighbors.Actor { return neighbors.Actor{ID: a.user.ID, Role: a.user.Role} }
 
-func isAdminViewer(a *auth) bool { return a != nil && a.user.Role == identity.RoleAdmin }
-
-// servesAgency reports whether a is one of the agency's officers. It decides
-// what a page offers; the service decides what anyone may do.
-func (s *Server) servesAgency(ctx context.Context, a *auth, id neighbors.AgencyID) (bool, error) {
-	if a == nil || a.user.Role != identity.RoleAgencyOfficer {
-		return false, nil
+// viewerActor is the viewer of a public page or API call as the service
+// knows them: the zero Actor for anyone not signed in.
+func viewerActor(r *http.Request) neighbors.Actor {
+	if a := agencyViewer(r); a != nil {
+		return agencyActor(a)
 	}
-	list, err := s.neighbors.OfficerAgencies(ctx, agencyActor(a))
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(list, func(x *neighbors.Agency) bool { return x.ID == id }), nil
+	return neighbors.Actor{}
 }
+
+func isAdminViewer(a *auth) bool { return a != nil && a.user.Role == identity.RoleAdmin }
 
 // officerAgency returns the agency of the path for a page only its officers
 // use: Forbidden for anyone else.
 func (s *Server) officerAgency(r *http.Request, a *auth) (*neighbors.Agency, error) {
-	ctx := r.Context()
-	ag, err := s.neighbors.Agency(ctx, neighbors.AgencyID(r.PathValue("id")))
-	if err != nil {
-		return nil, err
-	}
-	ok, err := s.servesAgency(ctx, a, ag.ID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, apperr.E("web.officerAgency", apperr.Forbidden, "Only the agency's officers may do this.")
-	}
-	return ag, nil
+	return s.neighbors.OfficerAgency(r.Context(), agencyActor(a), neighbors.AgencyID(r.PathValue("id")))
 }
 
 // ---- Public pages ----
 
 func (s *Server) handleAgencies(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.neighbors.Agencies(r.Context())
+	list, err := s.neighbors.Agencies(r.Context(), viewerActor(r))
 	if err != nil {
 		return err
 	}
@@ -86,7 +68,7 @@ func (s *Server) handleAgencies(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range list {
 		if a.Verified() {
 			verified = append(verified, a)
-		} else if isAdminViewer(v) {
+		} else {
 			pending = append(pending, a)
 		}
 	}
@@ -98,7 +80,7 @@ func (s *Server) handleAgencies(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleAgency(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	a, err := s.neighbors.Agency(ctx, neighbors.AgencyID(r.PathValue("id")))
+	a, err := s.neighbors.Agency(ctx, viewerActor(r), neighbors.AgencyID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -107,7 +89,7 @@ func (s *Server) handleAgency(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := agencyViewer(r)
-	officer, err := s.servesAgency(ctx, v, a.ID)
+	officer, err := s.neighbors.Serves(ctx, viewerActor(r), a.ID)
 	if err != nil {
 		return err
 	}
@@ -134,7 +116,7 @@ func (s *Server) handleVerifyAgency(w http.ResponseWriter, r *http.Request) erro
 // may do with it (see addRequestAnswers).
 func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (*requestPage, error) {
 	ctx := r.Context()
-	ag, err := s.neighbors.Agency(ctx, req.Agency)
+	ag, err := s.neighbors.Agency(ctx, viewerActor(r), req.Agency)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +124,7 @@ func (s *Server) requestPageData(r *http.Request, req *neighbors.Request) (*requ
 	if err != nil {
 		return nil, apperr.Wrap("web.requestPageData", err)
 	}
-	officer, err := s.servesAgency(ctx, agencyViewer(r), req.Agency)
+	officer, err := s.neighbors.Serves(ctx, viewerActor(r), req.Agency)
 	if err != nil {
 		return nil, err
 	}
@@ -381,12 +363,9 @@ func (s *Server) handleNewRequestForm(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	ag, err := s.officerAgency(r, a)
+	ag, err := s.neighbors.PostingAgency(r.Context(), agencyActor(a), neighbors.AgencyID(r.PathValue("id")))
 	if err != nil {
 		return err
-	}
-	if !ag.Verified() {
-		return apperr.E("web.handleNewRequestForm", apperr.Forbidden, "The agency must be verified by Hearth's administrators before it posts requests.")
 	}
 	return s.renderNewRequest(w, r, ag, http.StatusOK, requestNewPage{})
 }
@@ -472,16 +451,13 @@ func toAPIRequest(r *neighbors.Request) apiRequest {
 }
 
 func (s *Server) apiAgencies(w http.ResponseWriter, r *http.Request) error {
-	list, err := s.neighbors.Agencies(r.Context())
+	list, err := s.neighbors.Agencies(r.Context(), viewerActor(r))
 	if err != nil {
 		return err
 	}
-	admin := isAdminViewer(agencyViewer(r))
 	out := []apiAgency{}
 	for _, a := range list {
-		if a.Verified() || admin {
-			out = append(out, toAPIAgency(a))
-		}
+		out = append(out, toAPIAgency(a))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agencies": out})
 	return nil
@@ -489,7 +465,7 @@ func (s *Server) apiAgencies(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) apiAgency(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	a, err := s.neighbors.Agency(ctx, neighbors.AgencyID(r.PathValue("id")))
+	a, err := s.neighbors.Agency(ctx, viewerActor(r), neighbors.AgencyID(r.PathValue("id")))
 	if err != nil {
 		return err
 	}

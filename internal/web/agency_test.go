@@ -216,7 +216,7 @@ func TestAgencyOfficersOnly(t *testing.T) {
 	if reqs, _ := e.neighbors.AgencyRequests(context.Background(), a.ID); len(reqs) != 0 {
 		t.Fatalf("%d requests stored", len(reqs))
 	}
-	if list, _ := e.neighbors.Agencies(context.Background()); len(list) != 1 {
+	if list, _ := e.neighbors.Agencies(context.Background(), e.admin); len(list) != 1 {
 		t.Fatalf("%d agencies stored", len(list))
 	}
 	// Signed out, the officers' pages ask to sign in.
@@ -536,4 +536,78 @@ func TestRequestPageMapData(t *testing.T) {
 	if !strings.Contains(p.body, strconv.FormatUint(r.PostedIndex, 10)+" of the") {
 		t.Fatalf("no log index:\n%s", p.body)
 	}
+}
+
+// TestAgencyVisibility: a pending agency is seen by administrators and its
+// own officers only, in the list and by id, on pages and in the API; to
+// anyone else it does not exist. Once verified, it is public.
+func TestAgencyVisibility(t *testing.T) {
+	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
+		e := newAgencyEnv(t, dbURL)
+		ctx := context.Background()
+		pending, err := e.neighbors.RegisterAgency(ctx, e.officer, neighbors.NewAgency{Name: "Shelbyville Fire", Jurisdiction: "Shelbyville", Kind: neighbors.AgencyFire})
+		if err != nil {
+			t.Fatal(err)
+		}
+		anon := e.browser(t)
+		resident := e.browser(t)
+		e.signUp(resident, "ana@example.org")
+		_, otherB := e.member(t, "other@example.org", identity.RoleAgencyOfficer)
+		byID := "/api/v1/agencies/" + string(pending.ID)
+		listed := func(b *browser) bool {
+			t.Helper()
+			status, out := b.apiCall("GET", "/api/v1/agencies", b.apiToken(), "")
+			if status != http.StatusOK {
+				t.Fatalf("API list: %d %v", status, out)
+			}
+			for _, a := range out["agencies"].([]any) {
+				if a.(map[string]any)["id"] == string(pending.ID) {
+					return true
+				}
+			}
+			return false
+		}
+		for name, b := range map[string]*browser{"signed out": anon, "resident": resident, "another agency's officer": otherB} {
+			if status, out := b.apiCall("GET", byID, b.apiToken(), ""); status != http.StatusNotFound {
+				t.Errorf("%s: GET %s = %d %v, want 404", name, byID, status, out)
+			}
+			if p := b.get("/agencies/" + string(pending.ID)); p.status != http.StatusNotFound || strings.Contains(p.body, "Shelbyville Fire") {
+				t.Errorf("%s: agency page = %d", name, p.status)
+			}
+			if listed(b) {
+				t.Errorf("%s: the pending agency is listed", name)
+			}
+		}
+		for name, b := range map[string]*browser{"administrator": e.adminB, "its officer": e.officerB} {
+			if status, out := b.apiCall("GET", byID, b.apiToken(), ""); status != http.StatusOK || out["verified"] != false {
+				t.Errorf("%s: GET %s = %d %v", name, byID, status, out)
+			}
+			if p := b.get("/agencies/" + string(pending.ID)); p.status != http.StatusOK || !strings.Contains(p.body, "Shelbyville Fire") {
+				t.Errorf("%s: agency page = %d", name, p.status)
+			}
+			if !listed(b) {
+				t.Errorf("%s: the pending agency is not listed", name)
+			}
+		}
+		// Its officer cannot post for it yet, by page or API.
+		if p := e.officerB.get("/agencies/" + string(pending.ID) + "/requests/new"); p.status != http.StatusForbidden {
+			t.Errorf("new-request form of a pending agency: %d", p.status)
+		}
+		body, _ := json.Marshal(map[string]any{"incident_type": "Fire", "title": "Barn fire", "description": "x", "case_number": "F-1",
+			"contact": "Chief", "window_start": e.clock.Now().Add(-2 * time.Hour), "window_end": e.clock.Now().Add(-time.Hour),
+			"area": e.goodRequest().Area, "not_about_lawful_activity": true})
+		if status, out := e.officerB.apiCall("POST", byID+"/requests", e.officerB.apiToken(), string(body)); status != http.StatusForbidden {
+			t.Errorf("a pending agency posted through the API: %d %v", status, out)
+		}
+
+		if _, err := e.neighbors.VerifyAgency(ctx, e.admin, pending.ID); err != nil {
+			t.Fatal(err)
+		}
+		if status, out := anon.apiCall("GET", byID, "", ""); status != http.StatusOK || out["verified"] != true {
+			t.Errorf("verified agency by id, signed out: %d %v", status, out)
+		}
+		if !listed(anon) {
+			t.Error("the verified agency is not listed for anyone")
+		}
+	})
 }

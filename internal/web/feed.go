@@ -20,10 +20,6 @@ import (
 	"hearth/internal/vault"
 )
 
-// shareableClipAge is how far back the post form offers clips to share:
-// an alert is about what just happened.
-const shareableClipAge = 7 * 24 * time.Hour
-
 // feedItem is one line of the feed page.
 type feedItem struct {
 	Post     *feed.Post
@@ -198,7 +194,7 @@ func (s *Server) feedItems(ctx context.Context, a *auth, items []feed.Item, loc 
 		} else {
 			name, ok := agencies[it.Request.Agency]
 			if !ok {
-				ag, err := s.neighbors.Agency(ctx, it.Request.Agency)
+				ag, err := s.neighbors.Agency(ctx, agencyActor(a), it.Request.Agency)
 				if err != nil {
 					return nil, err
 				}
@@ -215,7 +211,7 @@ func (s *Server) feedItems(ctx context.Context, a *auth, items []feed.Item, loc 
 // shareableClips lists the household's clips of the last days, for the
 // post form, newest first, named by device and time.
 func (s *Server) shareableClips(ctx context.Context, a *auth, hh household.ID, loc *time.Location) ([]clipOption, error) {
-	clips, err := s.vault.List(ctx, a.user.ID, hh, s.clock.Now().Add(-shareableClipAge), time.Time{}, 100)
+	clips, err := s.vault.List(ctx, a.user.ID, hh, s.clock.Now().Add(-feed.MaxClipAge), time.Time{}, 100)
 	if err != nil || len(clips) == 0 {
 		return nil, err
 	}

@@ -458,3 +458,61 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestFeedOldClipNotShared: a clip that started more than 7 days ago cannot
+// be shared in a post, through the API as through the form, even when the
+// browser has wrapped it for the post's key.
+func TestFeedOldClipNotShared(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, env *env) {
+		e := &feedEnv{env}
+		ctx := context.Background()
+		anaB, anaID, home := e.resident(t, "ana@example.org", paris)
+		ana := e.token(t, anaID)
+		member, recipient, wrapped, err := vault.NewMemberKey("ana's long key passphrase", vault.WithWorkFactor(10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.vault.SetKey(ctx, anaID, recipient, wrapped); err != nil {
+			t.Fatal(err)
+		}
+		code, _, err := e.devices.StartPairing(ctx, anaID, home.ID, device.KindDoorbell, "Front door")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cam, _, err := e.devices.Pair(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ct bytes.Buffer
+		w, _ := age.Encrypt(&ct, member.Recipient())
+		w.Write([]byte("GIF89a last week"))
+		w.Close()
+		start := e.clock.Now().Add(-time.Hour)
+		clip, _, err := e.vault.Put(ctx, vault.Upload{Household: home.ID, Device: cam.ID, Kind: vault.KindVideo, Start: start, End: start.Add(12 * time.Second)}, bytes.NewReader(ct.Bytes()), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		postKey, _ := age.GenerateX25519Identity()
+		header, err := vault.Rewrap(ct.Bytes(), member, postKey.Recipient())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrap, _ := json.Marshal(map[string]string{"recipient": postKey.Recipient().String(), "header": base64.StdEncoding.EncodeToString(header)})
+		if st, out := anaB.apiCall("PUT", "/api/v1/clips/"+string(clip.ID)+"/wraps", ana, string(wrap)); st != http.StatusNoContent {
+			t.Fatalf("wrap: %d %v", st, out)
+		}
+		// A week and a minute after it started, the clip is too old.
+		e.clock.Advance(feed.MaxClipAge - time.Hour + time.Minute)
+		if p := anaB.get("/feed"); strings.Contains(p.body, string(clip.ID)) {
+			t.Error("the form offers a clip older than 7 days")
+		}
+		body := fmt.Sprintf(`{"household_id":%q,"category":"suspicious","text":"Last week.","clip_id":%q,"post_key":%q}`, home.ID, clip.ID, postKey.String())
+		if st, out := anaB.apiCall("POST", "/api/v1/posts", ana, body); st != http.StatusBadRequest || !strings.Contains(fmt.Sprint(out), "last 7 days") {
+			t.Fatalf("post sharing an 8-day-old clip: %d %v", st, out)
+		}
+		page, err := e.feed.Feed(ctx, anaID, home.ID, 0, "", 0)
+		if err != nil || len(page.Items) != 0 {
+			t.Fatalf("the post was stored: %v, %v", page, err)
+		}
+	})
+}

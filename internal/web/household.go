@@ -88,18 +88,10 @@ func (s *Server) renderHousehold(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return err
 	}
-	ids := make([]identity.UserID, 0, len(members))
-	for _, m := range members {
-		ids = append(ids, m.UserID)
-	}
-	emails, err := s.identity.Emails(ctx, ids)
-	if err != nil {
-		return err
-	}
 	var rows []memberRow
 	owner := false
 	for _, m := range members {
-		rows = append(rows, memberRow{UserID: m.UserID, Email: emails[m.UserID], Role: m.Role, Joined: m.JoinedAt, IsMe: m.UserID == a.user.ID})
+		rows = append(rows, memberRow{UserID: m.UserID, Email: m.Email, Role: m.Role, Joined: m.JoinedAt, IsMe: m.UserID == a.user.ID})
 		if m.UserID == a.user.ID && m.Role == household.RoleOwner {
 			owner = true
 		}

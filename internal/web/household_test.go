@@ -1,12 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"hearth/internal/household"
 	"hearth/internal/sqlstore/sqltest"
 )
 
@@ -86,4 +88,55 @@ func TestHouseholdNeedsSignIn(t *testing.T) {
 	if p := e.browser(t).get("/households"); p.status != http.StatusSeeOther || p.location != "/login" {
 		t.Fatalf("anonymous: %d %s", p.status, p.location)
 	}
+}
+
+// TestHouseholdInvitationDiesWithOwnership: a link made by an owner stops
+// letting anyone in once its creator is no longer an owner, and works again
+// if they are made owner again before it expires.
+func TestHouseholdInvitationDiesWithOwnership(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		ana, bob, cy := e.browser(t), e.browser(t), e.browser(t)
+		e.signUp(ana, "ana@example.org")
+		e.signUp(bob, "bob@example.org")
+		e.signUp(cy, "cy@example.org")
+		anaID, _ := e.ids.LookUp(ctx, "ana@example.org")
+		bobID, _ := e.ids.LookUp(ctx, "bob@example.org")
+		h, err := e.households.Create(ctx, anaID, household.NewHousehold{Name: "Rue des Lilas",
+			Home: household.Location{Lat: 48.85661, Lng: 2.35222}, TimeZone: "Europe/Paris", RetentionDays: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invite := func(b *browser) string {
+			t.Helper()
+			p := b.post("/households/"+string(h.ID)+"/invite", url.Values{"csrf_token": {b.form("/households/" + string(h.ID))}})
+			m := regexp.MustCompile(`/join/(hi_[a-z0-9]+)`).FindStringSubmatch(p.body)
+			if m == nil {
+				t.Fatalf("no invitation link: %d\n%s", p.status, p.body)
+			}
+			return "/join/" + m[1]
+		}
+		if p := bob.post(invite(ana), url.Values{"csrf_token": {bob.form("/join/x")}}); p.status != http.StatusSeeOther {
+			t.Fatalf("bob joins: %d", p.status)
+		}
+		if err := e.households.SetRole(ctx, anaID, h.ID, bobID, household.RoleOwner); err != nil {
+			t.Fatal(err)
+		}
+		link := invite(bob)
+		if err := e.households.SetRole(ctx, anaID, h.ID, bobID, household.RoleMember); err != nil {
+			t.Fatal(err)
+		}
+		if p := cy.post(link, url.Values{"csrf_token": {cy.form(link)}}); p.status != http.StatusNotFound || !strings.Contains(p.body, "does not work") {
+			t.Fatalf("a former owner's link let cy in: %d", p.status)
+		}
+		if p := cy.get("/households/" + string(h.ID)); p.status != http.StatusNotFound {
+			t.Fatalf("cy sees the household: %d", p.status)
+		}
+		if err := e.households.SetRole(ctx, anaID, h.ID, bobID, household.RoleOwner); err != nil {
+			t.Fatal(err)
+		}
+		if p := cy.post(link, url.Values{"csrf_token": {cy.form(link)}}); p.status != http.StatusSeeOther {
+			t.Fatalf("the link of an owner again: %d\n%s", p.status, p.body)
+		}
+	})
 }

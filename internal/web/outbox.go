@@ -13,7 +13,7 @@ func (s *Server) handleOutbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.notices.Outbox(r.Context(), a.user.Role)
+	list, err := s.notices.Outbox(r.Context(), identity.Actor{ID: a.user.ID, Role: a.user.Role})
 	if err != nil {
 		return err
 	}

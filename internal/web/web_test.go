@@ -117,9 +117,10 @@ func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}}
 	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
 	e.outbox = sqlstore.NewNoticeStore(db)
-	e.notices.SetMail(e.outbox, ids, "http://hearth.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ids.SetMailer(e.notices, "http://hearth.test")
 	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
+	ids.SetReadLog(gate)
+	e.notices.SetMail(e.outbox, ids, gate, "http://hearth.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ids.SetMailer(e.notices, "http://hearth.test")
 	acc := access.NewService(gate, ids, e.notices)
 	e.households = household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
 	e.devices = device.NewService(sqlstore.NewDeviceStore(db), e.households, clk, nil)
@@ -154,6 +155,19 @@ type browser struct {
 	t    *testing.T
 	base string
 	c    *http.Client
+	// apiTok is the token apiToken made, kept so that each browser makes one.
+	apiTok string
+}
+
+// apiToken returns a token for the API with the account scopes, made on the
+// account page the first time; "" for a browser nobody is signed in to, so
+// that its API calls go anonymously.
+func (b *browser) apiToken() string {
+	b.t.Helper()
+	if b.apiTok == "" && b.get("/account").status == http.StatusOK {
+		b.apiTok = b.token(identity.ScopeAccountRead, identity.ScopeAccountWrite)
+	}
+	return b.apiTok
 }
 
 func (e *env) browser(t *testing.T) *browser {
