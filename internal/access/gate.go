@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"io"
 	"strings"
-	"time"
 
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
@@ -74,11 +73,10 @@ func (g *Gate) Record(ctx context.Context, r Request) (*Event, error) {
 	if r.Grant != "" {
 		body["grant"] = string(r.Grant)
 	}
-	actx, cancel := context.WithTimeout(ctx, appendTimeout)
-	defer cancel()
-	idx, err := g.log.Append(actx, translog.Entry{Type: EntryRead, Time: ev.Time, Body: body})
+	idx, err := translog.AppendEntry(ctx, g.log, op, translog.Entry{Type: EntryRead, Time: ev.Time, Body: body},
+		"The transparency log cannot be written, so the data cannot be read.")
 	if err != nil {
-		return nil, &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "The transparency log cannot be written, so the data cannot be read.", Err: err}
+		return nil, err
 	}
 	ev.LogIndex = idx
 	if ev.ID, err = newID(g.rand, "ae"); err != nil {
@@ -89,10 +87,6 @@ func (g *Gate) Record(ctx context.Context, r Request) (*Event, error) {
 	}
 	return ev, nil
 }
-
-// appendTimeout bounds how long a read waits for the log: a read that
-// cannot be logged in this time does not happen.
-const appendTimeout = 10 * time.Second
 
 // Read runs fetch only after the read has been recorded in the log; if the
 // log cannot be written, it returns the error and no data.

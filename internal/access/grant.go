@@ -253,10 +253,7 @@ func (s *Service) ReadAccountMetadata(ctx context.Context, staff Actor, id Grant
 }
 
 func (s *Service) append(ctx context.Context, op string, t translog.EntryType, at time.Time, body map[string]any) error {
-	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
-	defer cancel()
-	if _, err := s.log.Append(ctx, translog.Entry{Type: t, Time: at, Body: body}); err != nil {
-		return &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "The transparency log cannot be written; nothing was changed.", Err: err}
-	}
-	return nil
+	_, err := translog.AppendEntry(ctx, s.log, op, translog.Entry{Type: t, Time: at, Body: body},
+		"The transparency log cannot be written; nothing was changed.")
+	return err
 }

@@ -105,10 +105,6 @@ func NewService(store Store, d Deps) *Service {
 // its household.
 const MaxClipAge = 7 * 24 * time.Hour
 
-// appendTimeout bounds the wait for the log: what cannot be logged in this
-// time is not shared.
-const appendTimeout = 10 * time.Second
-
 // Post publishes a post for household hh, placed at the household's public
 // location. When n shares a clip, the clip must be one of hh's, have
 // started at most MaxClipAge ago, and be already wrapped for the public key
@@ -140,13 +136,11 @@ func (s *Service) Post(ctx context.Context, user identity.UserID, hh household.I
 			return nil, err
 		}
 		p.Clip, p.PostKey = n.Clip, n.PostKey
-		actx, cancel := context.WithTimeout(ctx, appendTimeout)
-		p.ClipLogIndex, err = s.d.Log.Append(actx, translog.Entry{Type: EntryClipShared, Time: p.PostedAt,
-			Body: map[string]any{"post": string(p.ID), "clip": string(p.Clip)}})
-		cancel()
+		p.ClipLogIndex, err = translog.AppendEntry(ctx, s.d.Log, op, translog.Entry{Type: EntryClipShared, Time: p.PostedAt,
+			Body: map[string]any{"post": string(p.ID), "clip": string(p.Clip)}},
+			"The transparency log cannot be written, so the clip was not shared. Try again shortly.")
 		if err != nil {
-			return nil, &apperr.Error{Op: op, Code: apperr.Unavailable,
-				Message: "The transparency log cannot be written, so the clip was not shared. Try again shortly.", Err: err}
+			return nil, err
 		}
 	}
 	if err := s.store.CreatePost(ctx, p); err != nil {

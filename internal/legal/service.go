@@ -71,11 +71,8 @@ func NewService(store Store, log Log, accounts Accounts, notify Notifier, clk cl
 	return &Service{store: store, log: log, accounts: accounts, notify: notify, clock: clk, rand: rnd, subjectKey: subjectKey}
 }
 
-// Timing of the log and of notices.
+// Timing of notices.
 const (
-	// appendTimeout bounds the wait for the log: what cannot be logged in
-	// this time does not happen.
-	appendTimeout = 10 * time.Second
 	// claimLease is how long one node's claim on sending a notice holds
 	// before another node may take it over.
 	claimLease = 5 * time.Minute
@@ -256,14 +253,8 @@ func (s *Service) deliver(ctx context.Context, d *Demand) (bool, error) {
 // publish appends e to the log, durably, before whatever it records is
 // stored. Unavailable when the log cannot be written.
 func (s *Service) publish(ctx context.Context, op string, typ translog.EntryType, at time.Time, body map[string]any) (uint64, error) {
-	actx, cancel := context.WithTimeout(ctx, appendTimeout)
-	defer cancel()
-	idx, err := s.log.Append(actx, translog.Entry{Type: typ, Time: at, Body: body})
-	if err != nil {
-		return 0, &apperr.Error{Op: op, Code: apperr.Unavailable,
-			Message: "The transparency log cannot be written, so nothing was recorded. Try again shortly.", Err: err}
-	}
-	return idx, nil
+	return translog.AppendEntry(ctx, s.log, op, translog.Entry{Type: typ, Time: at, Body: body},
+		"The transparency log cannot be written, so nothing was recorded. Try again shortly.")
 }
 
 // commitment binds d to its account without naming it: the hex

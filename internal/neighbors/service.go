@@ -121,21 +121,11 @@ func (s *Service) Connect(c Collaborators) {
 	s.cameras, s.notifier, s.clips, s.gate, s.logger = c.Cameras, c.Notifier, c.Clips, c.Gate, c.Logger
 }
 
-// appendTimeout bounds the wait for the log: what cannot be logged in this
-// time does not happen.
-const appendTimeout = 10 * time.Second
-
 // publish appends e to the log, durably, before whatever it records
 // becomes visible. Unavailable when the log cannot be written.
 func (s *Service) publish(ctx context.Context, op string, typ translog.EntryType, at time.Time, body map[string]any) (uint64, error) {
-	actx, cancel := context.WithTimeout(ctx, appendTimeout)
-	defer cancel()
-	idx, err := s.log.Append(actx, translog.Entry{Type: typ, Time: at, Body: body})
-	if err != nil {
-		return 0, &apperr.Error{Op: op, Code: apperr.Unavailable,
-			Message: "The transparency log cannot be written, so nothing was published. Try again shortly.", Err: err}
-	}
-	return idx, nil
+	return translog.AppendEntry(ctx, s.log, op, translog.Entry{Type: typ, Time: at, Body: body},
+		"The transparency log cannot be written, so nothing was published. Try again shortly.")
 }
 
 // RegisterAgency records a new agency, pending verification, with the

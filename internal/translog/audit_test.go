@@ -53,7 +53,7 @@ func newTileServer(t *testing.T, entries [][]byte, sizes ...uint64) *tileServer 
 	var last uint64
 	for _, size := range sizes {
 		last = max(last, size)
-		for _, tile := range tlog.NewTiles(tileHeight, 0, int64(size)) {
+		for _, tile := range tlog.NewTiles(layout.TileHeight, 0, int64(size)) {
 			data, err := tlog.ReadTileData(tile, r)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,7 @@
 package translog
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/transparency-dev/formats/log"
+	merkleproof "github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"hearth/internal/apperr"
 )
@@ -24,23 +27,31 @@ type Checkpoint struct {
 }
 
 // openCheckpoint checks raw's signature with v (whose key string is vkey, for
-// messages) and parses its body. Every failure is Invalid with a one-line
+// messages) and parses its body with formats/log, the C2SP tlog-checkpoint
+// parser Tessera's client uses. Every failure is Invalid with a one-line
 // message naming what is wrong.
 func openCheckpoint(raw []byte, v note.Verifier, vkey string) (Checkpoint, error) {
 	const op = "translog.openCheckpoint"
-	n, err := note.Open(raw, note.VerifierList(v))
+	c, _, n, err := log.ParseCheckpoint(raw, v.Name(), v)
 	if err != nil {
-		var unverified *note.UnverifiedNoteError
-		var invalid *note.InvalidSignatureError
-		if errors.As(err, &unverified) || errors.As(err, &invalid) {
-			return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint signature does not verify with key "+vkey)
-		}
-		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint is not a signed note: "+oneLine(err.Error()))
+		return Checkpoint{}, apperr.E(op, apperr.Invalid, checkpointFailure(raw, v, vkey, err))
+	}
+	// What formats/log accepts but a verifier must not: a checkpoint has
+	// one spelling (canonical size, strict base64 root and signatures),
+	// its root is a SHA-256 hash, and the empty tree has one root.
+	lines := strings.SplitN(n.Text, "\n", 4)
+	switch {
+	case lines[1] != strconv.FormatUint(c.Size, 10):
+		return Checkpoint{}, apperr.E(op, apperr.Invalid, fmt.Sprintf("checkpoint size %q is not a decimal number", lines[1]))
+	case len(c.Hash) != sha256.Size || lines[2] != base64.StdEncoding.EncodeToString(c.Hash):
+		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint root is not a base64 SHA-256 hash")
+	case c.Size == 0 && !bytes.Equal(c.Hash, rfc6962.DefaultHasher.EmptyRoot()):
+		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint of the empty tree has a root other than SHA-256 of nothing")
 	}
 	// note.Open decodes signatures leniently, ignoring the unused bits of
 	// the last base64 character; a verifier that accepts a checkpoint must
 	// accept exactly one spelling of it.
-	if i := strings.LastIndex(string(raw), "\n\n"); i >= 0 {
+	if i := bytes.LastIndex(raw, []byte("\n\n")); i >= 0 {
 		for _, line := range strings.Split(strings.TrimSuffix(string(raw[i+2:]), "\n"), "\n") {
 			fields := strings.Fields(line)
 			if len(fields) != 3 {
@@ -51,37 +62,29 @@ func openCheckpoint(raw []byte, v note.Verifier, vkey string) (Checkpoint, error
 			}
 		}
 	}
-	// The body is origin, size and root, one per line, then optional
-	// extension lines (C2SP tlog-checkpoint).
-	lines := strings.Split(n.Text, "\n")
-	if len(lines) < 4 || lines[len(lines)-1] != "" {
-		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint body does not have origin, size and root lines")
-	}
-	if lines[0] != v.Name() {
-		return Checkpoint{}, apperr.E(op, apperr.Invalid, fmt.Sprintf("checkpoint origin %q is not the key's name %q", lines[0], v.Name()))
-	}
-	size, err := strconv.ParseUint(lines[1], 10, 64)
-	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
-		return Checkpoint{}, apperr.E(op, apperr.Invalid, fmt.Sprintf("checkpoint size %q is not a decimal number", lines[1]))
-	}
-	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
-	if err != nil || len(root) != sha256.Size {
-		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint root is not a base64 SHA-256 hash")
-	}
-	if size == 0 && tlog.Hash(root) != emptyRoot {
-		return Checkpoint{}, apperr.E(op, apperr.Invalid, "checkpoint of the empty tree has a root other than SHA-256 of nothing")
-	}
-	return Checkpoint{Origin: lines[0], Size: size, Root: root, Raw: raw}, nil
+	return Checkpoint{Origin: c.Origin, Size: c.Size, Root: c.Hash, Raw: raw}, nil
 }
 
-// emptyRoot is the root of the empty tree (RFC 6962: SHA-256 of nothing).
-var emptyRoot = tlog.Hash(sha256.Sum256(nil))
+// checkpointFailure says why log.ParseCheckpoint refused raw. Its errors
+// are flattened to text, so whether the signature is at fault is asked of
+// the note package again.
+func checkpointFailure(raw []byte, v note.Verifier, vkey string, err error) string {
+	_, nerr := note.Open(raw, note.VerifierList(v))
+	var unverified *note.UnverifiedNoteError
+	var invalid *note.InvalidSignatureError
+	switch {
+	case errors.As(nerr, &unverified) || errors.As(nerr, &invalid):
+		return "checkpoint signature does not verify with key " + vkey
+	case nerr != nil:
+		return "checkpoint is not a signed note: " + oneLine(nerr.Error())
+	}
+	return "checkpoint body is not an origin, size and root for " + v.Name() + ": " + oneLine(err.Error())
+}
 
 // LeafHash returns the RFC 6962 leaf hash of an entry's bytes, as used in
 // tiles and proofs.
 func LeafHash(entry []byte) []byte {
-	h := tlog.RecordHash(entry)
-	return h[:]
+	return rfc6962.DefaultHasher.HashLeaf(entry)
 }
 
 // VerifyInclusion checks that entry is at index in the tree cp commits to,
@@ -91,22 +94,27 @@ func VerifyInclusion(cp Checkpoint, index uint64, entry []byte, proof [][]byte) 
 	if index >= cp.Size || cp.Size > 1<<62 {
 		return apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not in a tree of size %d", index, cp.Size))
 	}
-	p := make(tlog.RecordProof, len(proof))
-	for i, h := range proof {
-		if len(h) != tlog.HashSize {
-			return apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not included: proof hash %d is %d bytes", index, i, len(h)))
-		}
-		p[i] = tlog.Hash(h)
-	}
-	var root tlog.Hash
-	if len(cp.Root) != tlog.HashSize {
+	if len(cp.Root) != sha256.Size {
 		return apperr.E(op, apperr.Invalid, "checkpoint root is not a SHA-256 hash")
 	}
-	copy(root[:], cp.Root)
-	if err := tlog.CheckRecord(p, int64(cp.Size), root, int64(index), tlog.RecordHash(entry)); err != nil {
-		return apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not included: %s", index, oneLine(err.Error())))
+	for i, h := range proof {
+		if len(h) != sha256.Size {
+			return apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not included: proof hash %d is %d bytes", index, i, len(h)))
+		}
+	}
+	if err := merkleproof.VerifyInclusion(rfc6962.DefaultHasher, index, cp.Size, LeafHash(entry), proof, cp.Root); err != nil {
+		return apperr.E(op, apperr.Invalid, fmt.Sprintf("entry %d is not included: %s", index, proofFailure(err)))
 	}
 	return nil
+}
+
+// proofFailure says why a proof failed, on one line: the merkle package's
+// root mismatch prints both roots as byte lists over several lines.
+func proofFailure(err error) string {
+	if errors.As(err, new(merkleproof.RootMismatchError)) {
+		return "the proof does not lead to the root"
+	}
+	return oneLine(err.Error())
 }
 
 // oneLine keeps an error text from a library on one line, since messages

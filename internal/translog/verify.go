@@ -3,6 +3,7 @@ package translog
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,10 +14,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	merkleproof "github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/tessera/api/layout"
 	"github.com/transparency-dev/tessera/client"
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 
 	"hearth/internal/apperr"
 )
@@ -203,12 +205,8 @@ func checkGrowth(ctx context.Context, f *client.HTTPFetcher, state verifyState, 
 	if err != nil {
 		return fetchError(op, fmt.Sprintf("the consistency proof from size %d to %d", state.Size, cp.Size), err)
 	}
-	tp := make(tlog.TreeProof, len(proof))
-	for i, h := range proof {
-		copy(tp[i][:], h)
-	}
-	if err := tlog.CheckTree(tp, int64(cp.Size), tlog.Hash(cp.Root), int64(state.Size), tlog.Hash(state.Root)); err != nil {
-		return apperr.E(op, apperr.Invalid, fmt.Sprintf("tree of size %d is not consistent with the tree of size %d seen before: %s", cp.Size, state.Size, oneLine(err.Error())))
+	if err := merkleproof.VerifyConsistency(rfc6962.DefaultHasher, state.Size, cp.Size, proof, state.Root, cp.Root); err != nil {
+		return apperr.E(op, apperr.Invalid, fmt.Sprintf("tree of size %d is not consistent with the tree of size %d seen before: %s", cp.Size, state.Size, proofFailure(err)))
 	}
 	return nil
 }
@@ -225,7 +223,7 @@ func checkEntry(ctx context.Context, f *client.HTTPFetcher, cp Checkpoint, index
 	if err != nil {
 		return nil, nil, fetchError(op, layout.EntriesPath(n, w), err)
 	}
-	entries, err := splitBundle(raw, w)
+	entries, err := parseBundle(raw, w)
 	if err != nil {
 		return nil, nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("entry bundle %s %s", layout.EntriesPath(n, w), err))
 	}
@@ -266,11 +264,24 @@ func readState(path string) (verifyState, bool, error) {
 	if err != nil {
 		return verifyState{}, false, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "cannot read the state file " + path, Err: err}
 	}
-	var s verifyState
-	if err := json.Unmarshal(b, &s); err != nil || (len(s.Root) != tlog.HashSize) || s.Size > 1<<62 {
+	s, err := parseState(b)
+	if err != nil {
 		return verifyState{}, false, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "the state file " + path + " is not a log verification state", Err: err}
 	}
 	return s, true, nil
+}
+
+// parseState parses the JSON of a state file: the root must be a SHA-256
+// hash and the size at most 2^62, as Verify accepts for a checkpoint.
+func parseState(b []byte) (verifyState, error) {
+	var s verifyState
+	if err := json.Unmarshal(b, &s); err != nil {
+		return verifyState{}, err
+	}
+	if len(s.Root) != sha256.Size || s.Size > 1<<62 {
+		return verifyState{}, errors.New("root is not a SHA-256 hash or size is too large")
+	}
+	return s, nil
 }
 
 // writeState replaces the state file atomically: a crash leaves either the
