@@ -14,7 +14,7 @@ import (
 // library, the shared kernel and other domains' types only; adapters import
 // domains but not each other; only cmd/hearth wires everything.
 var (
-	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true}
+	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true, "text": true}
 	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true, "mail": true}
 	// Third-party imports a domain may use, by the domain that needs them.
 	domainLibraries = map[string][]string{
