@@ -2,11 +2,10 @@ package identity
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/apperr"
+	"hearth/internal/text"
 )
 
 // ListSessions returns the user's sessions, newest first.
@@ -182,13 +181,16 @@ func (s *Service) DisableSecondFactor(ctx context.Context, sess *Session, passwo
 	return apperr.Wrap(op, err)
 }
 
+// tokenName is the rule for an API token's name, which the token list shows.
+var tokenName = text.Field{Name: "the token's name", Max: 100, Required: true}
+
 // CreateAPIToken issues a token for scripts, returned once. Invalid for an
 // empty or overlong name, no scope or an unknown scope.
 func (s *Service) CreateAPIToken(ctx context.Context, user UserID, name string, scopes []Scope) (string, *APIToken, error) {
 	const op = "identity.CreateAPIToken"
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		return "", nil, apperr.E(op, apperr.Invalid, "Give the token a name of 1 to 100 characters.")
+	name, err := tokenName.Check(name)
+	if err != nil {
+		return "", nil, apperr.Wrap(op, err)
 	}
 	if len(scopes) == 0 {
 		return "", nil, apperr.E(op, apperr.Invalid, "Choose at least one scope.")

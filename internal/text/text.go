@@ -42,7 +42,11 @@ func (f Field) Check(s string) (string, error) {
 			continue
 		}
 		if why := refused(r); why != "" {
-			return s, apperr.E(op, apperr.Invalid, fmt.Sprintf("%s contains %s (%U), which would hide or disguise what it says; remove it.", upper(f.Name), why, r))
+			msg := fmt.Sprintf("%s contains %s (%U); remove it.", upper(f.Name), why, r)
+			if r > 0xa0 {
+				msg = fmt.Sprintf("%s contains %s (%U), which would hide or disguise what it says; remove it.", upper(f.Name), why, r)
+			}
+			return s, apperr.E(op, apperr.Invalid, msg)
 		}
 		visible = visible || isVisible(r)
 	}

@@ -102,6 +102,9 @@ const (
 // authorize returns the clip if user is a member of its household, and
 // NotFound otherwise, exactly as for a clip that does not exist.
 func (s *Service) authorize(ctx context.Context, op string, user identity.UserID, id ClipID) (*Clip, error) {
+	if !id.Valid() {
+		return nil, apperr.E(op, apperr.NotFound, msgNotFound)
+	}
 	c, err := s.store.FindClip(ctx, id)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, &apperr.Error{Op: op, Code: apperr.NotFound, Message: msgNotFound, Err: err}

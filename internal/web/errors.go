@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"hearth/internal/apperr"
 )
@@ -21,7 +24,11 @@ type apiError struct {
 // api adapts a handler of the JSON API: errors become {"error":{code,message}}.
 func (s *Server) api(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := checkPathValues(r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			s.logError(r, err)
 			var body apiError
 			body.Error.Code = apperr.CodeOf(err)
@@ -34,7 +41,11 @@ func (s *Server) api(h handlerFunc) http.Handler {
 // page adapts a handler of the browser surface: errors render the error page.
 func (s *Server) page(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		err := checkPathValues(r)
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
 			s.logError(r, err)
 			if apperr.Is(err, apperr.Unauthenticated) && r.Method == http.MethodGet {
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -62,10 +73,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown fields.
+// decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown
+// fields. A body that is not UTF-8 is refused too, as JSON requires: the
+// decoder would otherwise store U+FFFD in place of the bytes sent.
 func decodeJSON(r *http.Request, v any) error {
 	const op = "web.decodeJSON"
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 64<<10))
+	if err != nil {
+		return &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The request body could not be read: " + err.Error(), Err: err}
+	}
+	if !utf8.Valid(body) {
+		return apperr.E(op, apperr.Invalid, "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The request body is not valid JSON for this call: " + err.Error(), Err: err}

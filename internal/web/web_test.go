@@ -430,7 +430,7 @@ func TestAPITokensAndScopes(t *testing.T) {
 			t.Fatalf("me with token: %d %v", status, out)
 		}
 		// Read scope only: no revoking, no minting.
-		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
+		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_aaaaaaaaaaaaaaaaaaaaaaaaaa", token, ""); status != http.StatusForbidden {
 			t.Fatalf("write with read token: %d", status)
 		}
 		if status, _ := anon.apiCall("POST", "/api/v1/tokens", token, `{"name":"x","scopes":["account:read"]}`); status != http.StatusForbidden {
