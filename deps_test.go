@@ -16,7 +16,7 @@ import (
 // kernel and the domains listed for them only; adapters import domains but
 // not each other; only cmd/hearth wires everything.
 var (
-	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true}
+	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true, "text": true}
 	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true, "mail": true}
 	// domains lists every domain package with the other domains whose types
 	// and services it may use. The graph has no cycles and points from the

@@ -317,6 +317,7 @@ func (m *Main) purgeExpired(ctx context.Context) {
 			} else if n > 0 {
 				m.Logger.Info("deleted media past its retention", "clips", n)
 			}
+			m.sweepOrphanBlobs(ctx)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,11 +13,18 @@ import (
 	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
+	"hearth/internal/randid"
+	"hearth/internal/text"
 	"hearth/internal/translog"
 )
 
 // GrantID identifies an access grant.
 type GrantID string
+
+// Valid reports whether id has the shape of the identifier of an access grant ("g_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id GrantID) Valid() bool { return randid.Valid("g", string(id)) }
 
 // GrantStatus is where a grant is in its life. An approved grant past its
 // expiry is expired; that is computed, never stored.
@@ -125,7 +131,10 @@ func (s *Service) RequestGrant(ctx context.Context, staff Actor, subjectEmail, r
 	if err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
-	reason = strings.TrimSpace(reason)
+	reason, err = (text.Field{Name: "the reason for this access", Max: MaxReasonLength, Multiline: true}).Check(reason)
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
+	}
 	switch n := utf8.RuneCountInString(reason); {
 	case n < MinReasonLength || n > MaxReasonLength:
 		return nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("Write the reason for this access in %d to %d characters.", MinReasonLength, MaxReasonLength))

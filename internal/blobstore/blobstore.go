@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
@@ -163,6 +164,30 @@ func (s *Store) Keys(ctx context.Context, prefix string) ([]string, error) {
 			return nil, classify(op, err)
 		}
 		out = append(out, obj.Key)
+	}
+}
+
+// Walk calls fn with the key and last modification time of every blob
+// whose key starts with prefix, in lexical order, a page at a time, so a
+// large bucket is never held in memory. fn may delete the blob it is given.
+// Walk stops at fn's first error and returns it.
+func (s *Store) Walk(ctx context.Context, prefix string, fn func(key string, modified time.Time) error) error {
+	const op = "blobstore.Walk"
+	it := s.bucket.List(&blob.ListOptions{Prefix: prefix})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return classify(op, err)
+		}
+		if obj.IsDir {
+			continue
+		}
+		if err := fn(obj.Key, obj.ModTime); err != nil {
+			return err
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -164,5 +165,38 @@ func wantCode(t *testing.T, what string, err error, code apperr.Code) {
 	t.Helper()
 	if got := apperr.CodeOf(err); got != code {
 		t.Errorf("%s: error %v (code %q), want code %q", what, err, got, code)
+	}
+}
+
+func TestWalk(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	for _, k := range []string{"clips/h2/c1", "clips/h1/c2", "clips/h1/c1", "keys/k1"} {
+		if _, err := s.Put(ctx, k, strings.NewReader(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "clips", "h1", "c2"), at, at); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	err := s.Walk(ctx, "clips/", func(key string, modified time.Time) error {
+		keys = append(keys, key)
+		if key == "clips/h1/c2" && !modified.Equal(at) {
+			t.Errorf("%s modified %v, want %v", key, modified, at)
+		}
+		// The blob being visited may be deleted.
+		return s.Delete(ctx, key)
+	})
+	if diff := cmp.Diff([]string{"clips/h1/c1", "clips/h1/c2", "clips/h2/c1"}, keys); diff != "" || err != nil {
+		t.Errorf("Walk (-want +got):\n%s%v", diff, err)
+	}
+	if diff := cmp.Diff([]string{"keys/k1"}, files(t, dir)); diff != "" {
+		t.Errorf("files after deleting while walking (-want +got):\n%s", diff)
+	}
+	stop := errors.New("stop")
+	if err := s.Walk(ctx, "", func(string, time.Time) error { return stop }); err != stop {
+		t.Errorf("Walk returned %v, want fn's error", err)
 	}
 }

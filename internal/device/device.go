@@ -4,10 +4,16 @@ import (
 	"time"
 
 	"hearth/internal/household"
+	"hearth/internal/randid"
 )
 
 // ID identifies a device.
 type ID string
+
+// Valid reports whether id has the shape of the identifier of a device ("d_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id ID) Valid() bool { return randid.Valid("d", string(id)) }
 
 // Kind is what a device is.
 type Kind string

@@ -11,13 +11,13 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/randid"
+	"hearth/internal/text"
 )
 
 // Membership is what device needs of households. household.Service
@@ -402,14 +402,8 @@ func (s *Service) SendCommand(ctx context.Context, user identity.UserID, id ID, 
 }
 
 func cleanName(op, name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", apperr.E(op, apperr.Invalid, "Give the device a name.")
-	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameLen:
-		return "", apperr.E(op, apperr.Invalid, fmt.Sprintf("A device name has at most %d characters.", MaxNameLen))
-	}
-	return name, nil
+	name, err := text.Field{Name: "the device's name", Max: MaxNameLen, Required: true}.Check(name)
+	return name, apperr.Wrap(op, err)
 }
 
 // codeAlphabet leaves out 0, 1, L and O, which people misread for each

@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,11 +9,18 @@ import (
 	"hearth/internal/geo"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
+	"hearth/internal/text"
 	"hearth/internal/vault"
 )
 
 // PostID identifies a post: "p_" and 26 base32 characters.
 type PostID string
+
+// Valid reports whether id has the shape of the identifier of a post ("p_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id PostID) Valid() bool { return randid.Valid("p", string(id)) }
 
 // Category is what a post is about.
 type Category string
@@ -88,17 +94,21 @@ type NewPost struct {
 // n breaks.
 func (n NewPost) check() (NewPost, error) {
 	const op = "feed.NewPost"
-	n.Text = strings.TrimSpace(n.Text)
 	n.PostKey = strings.TrimSpace(n.PostKey)
-	switch {
-	case !n.Category.Valid():
+	if !n.Category.Valid() {
 		return n, apperr.E(op, apperr.Invalid, "Choose what the post is about: "+categoryList()+".")
-	case !utf8.ValidString(n.Text) || strings.ContainsRune(n.Text, 0):
-		return n, apperr.E(op, apperr.Invalid, "The text must be valid text.")
-	case n.Text == "":
+	}
+	if utf8.ValidString(n.Text) && strings.TrimSpace(n.Text) == "" {
 		return n, apperr.E(op, apperr.Invalid, "Write what your neighbours should know.")
-	case utf8.RuneCountInString(n.Text) > MaxTextLength:
-		return n, apperr.E(op, apperr.Invalid, fmt.Sprintf("Keep the text to %d characters; this one has %d.", MaxTextLength, utf8.RuneCountInString(n.Text)))
+	}
+	var err error
+	if n.Text, err = (text.Field{Name: "the text", Max: MaxTextLength, Required: true, Multiline: true}).Check(n.Text); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
+	if err := text.Plain("the post key", n.PostKey); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
+	switch {
 	case n.Clip == "" && n.PostKey != "":
 		return n, apperr.E(op, apperr.Invalid, "A post key is only needed with a clip; choose the clip to share.")
 	case n.Clip != "" && n.PostKey == "":

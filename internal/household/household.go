@@ -4,10 +4,16 @@ import (
 	"time"
 
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // ID identifies a household.
 type ID string
+
+// Valid reports whether id has the shape of the identifier of a household ("h_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id ID) Valid() bool { return randid.Valid("h", string(id)) }
 
 // MemberRole is a member's standing in a household.
 type MemberRole string

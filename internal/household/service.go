@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones validate the same on every host, with or without a zoneinfo directory
-	"unicode/utf8"
 
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/randid"
+	"hearth/internal/text"
 )
 
 // msgNoHousehold answers both "there is no such household" and "you are not
@@ -48,22 +48,29 @@ type NewHousehold struct {
 	RetentionDays int    // one of RetentionDays
 }
 
+// The rules for a household's name and address, which members and
+// invitees read.
+var (
+	nameField    = text.Field{Name: "the household's name", Max: MaxNameLength, Required: true}
+	addressField = text.Field{Name: "the address", Max: MaxAddressLength}
+)
+
 // Validate checks n and returns it with surrounding space trimmed from the
 // text fields. Invalid, with a message naming the field, if a rule is broken.
 func (n NewHousehold) Validate() (NewHousehold, error) {
 	const op = "household.Validate"
-	n.Name = strings.TrimSpace(n.Name)
-	n.Address = strings.TrimSpace(n.Address)
+	var err error
+	if n.Name, err = nameField.Check(n.Name); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
+	if n.Address, err = addressField.Check(n.Address); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
+	if err := text.Plain("the time zone", n.TimeZone); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
 	n.TimeZone = strings.TrimSpace(n.TimeZone)
 	switch {
-	case !utf8.ValidString(n.Name) || !utf8.ValidString(n.Address):
-		return n, apperr.E(op, apperr.Invalid, "The name and address must be valid text.")
-	case n.Name == "":
-		return n, apperr.E(op, apperr.Invalid, "Give the household a name.")
-	case utf8.RuneCountInString(n.Name) > MaxNameLength:
-		return n, apperr.E(op, apperr.Invalid, "A household name has at most 100 characters.")
-	case utf8.RuneCountInString(n.Address) > MaxAddressLength:
-		return n, apperr.E(op, apperr.Invalid, "An address has at most 300 characters.")
 	// Written so that NaN, which fails every comparison, is refused too.
 	case !(n.Home.Lat >= -90 && n.Home.Lat <= 90):
 		return n, apperr.E(op, apperr.Invalid, "The home's latitude must be between -90 and 90 degrees.")
@@ -204,6 +211,9 @@ func (s *Service) HomesForIndex(ctx context.Context) ([]HomeEntry, error) {
 // same NotFound as for a household that does not exist; if owner is set, a
 // member who is not an owner gets Forbidden.
 func (s *Service) member(ctx context.Context, op string, id ID, user identity.UserID, owner bool) (*Member, error) {
+	if !id.Valid() {
+		return nil, apperr.E(op, apperr.NotFound, msgNoHousehold)
+	}
 	m, err := s.store.FindMember(ctx, id, user)
 	if err != nil {
 		return nil, s.hide(op, err)

@@ -2,11 +2,10 @@ package identity
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/apperr"
+	"hearth/internal/text"
 )
 
 // ListSessions returns the user's sessions, newest first.
@@ -182,6 +181,9 @@ func (s *Service) DisableSecondFactor(ctx context.Context, sess *Session, passwo
 	return apperr.Wrap(op, err)
 }
 
+// tokenName is the rule for an API token's name, which the token list shows.
+var tokenName = text.Field{Name: "the token's name", Max: 100, Required: true}
+
 // IssueAPIToken is CreateAPIToken for the owner of a full browser session:
 // the only way a person mints a token. There is deliberately no way to mint
 // one with another token, so a token cannot widen its own scopes or outlive
@@ -200,9 +202,9 @@ func (s *Service) IssueAPIToken(ctx context.Context, sess *Session, name string,
 // overlong name, no scope or an unknown scope.
 func (s *Service) CreateAPIToken(ctx context.Context, user UserID, name string, scopes []Scope) (string, *APIToken, error) {
 	const op = "identity.CreateAPIToken"
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 || !utf8.ValidString(name) {
-		return "", nil, apperr.E(op, apperr.Invalid, "Give the token a name of 1 to 100 characters.")
+	name, err := tokenName.Check(name)
+	if err != nil {
+		return "", nil, apperr.Wrap(op, err)
 	}
 	if len(scopes) == 0 {
 		return "", nil, apperr.E(op, apperr.Invalid, "Choose at least one scope.")

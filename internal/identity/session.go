@@ -1,10 +1,19 @@
 package identity
 
-import "time"
+import (
+	"time"
+
+	"hearth/internal/randid"
+)
 
 // SessionID is the public identifier of a session, shown in the session list
 // and used to revoke it. It is not the secret token.
 type SessionID string
+
+// Valid reports whether id has the shape of the identifier of a session ("s_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id SessionID) Valid() bool { return randid.Valid("s", string(id)) }
 
 // SessionStage says how far a sign-in has got.
 type SessionStage string

@@ -3,10 +3,17 @@ package identity
 import (
 	"strings"
 	"time"
+
+	"hearth/internal/randid"
 )
 
 // TokenID is the public identifier of an API token.
 type TokenID string
+
+// Valid reports whether id has the shape of the identifier of an API token ("t_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id TokenID) Valid() bool { return randid.Valid("t", string(id)) }
 
 // Scope is a permission an API token carries.
 type Scope string

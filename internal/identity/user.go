@@ -1,9 +1,18 @@
 package identity
 
-import "time"
+import (
+	"time"
+
+	"hearth/internal/randid"
+)
 
 // UserID identifies an account.
 type UserID string
+
+// Valid reports whether id has the shape of the identifier of an account ("u_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id UserID) Valid() bool { return randid.Valid("u", string(id)) }
 
 // Role is what an account is for. A household owner is a membership role
 // inside a household, not an account role.

@@ -7,10 +7,16 @@ import (
 
 	"hearth/internal/apperr"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // DemandID identifies a legal demand: "ld_" and 26 base32 characters.
 type DemandID string
+
+// Valid reports whether id has the shape of the identifier of a legal demand ("ld_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id DemandID) Valid() bool { return randid.Valid("ld", string(id)) }
 
 // Type is the legal instrument a demand comes under.
 type Type string

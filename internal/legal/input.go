@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"hearth/internal/apperr"
+	"hearth/internal/text"
 )
 
 // Limits on what staff enter.
@@ -62,18 +63,13 @@ type Decision struct {
 
 func invalid(op, msg string) error { return apperr.E(op, apperr.Invalid, msg) }
 
-// checkText trims *v and checks it is valid text within max characters;
-// required says whether it may be empty. name is how the message calls it.
-func checkText(op string, v *string, name string, max int, required bool) error {
-	*v = strings.TrimSpace(*v)
-	switch n := utf8.RuneCountInString(*v); {
-	case !utf8.ValidString(*v):
-		return invalid(op, "Every field must be valid text.")
-	case required && n == 0:
-		return invalid(op, "Give "+name+".")
-	case n > max:
-		return invalid(op, fmt.Sprintf("Give %s in at most %d characters.", name, max))
+// checkText checks *v by the rule of display text f and trims it.
+func checkText(op string, v *string, f text.Field) error {
+	s, err := f.Check(*v)
+	if err != nil {
+		return apperr.Wrap(op, err)
 	}
+	*v = s
 	return nil
 }
 
@@ -91,15 +87,14 @@ func (n NewDemand) check(now time.Time) (NewDemand, error) {
 		return n, invalid(op, "Choose the type of demand: subpoena, search_warrant, court_order, emergency or foreign.")
 	}
 	for _, f := range []struct {
-		v    *string
-		name string
-		max  int
+		v     *string
+		field text.Field
 	}{
-		{&n.Agency, "the requesting agency's name", MaxAgencyLength},
-		{&n.Jurisdiction, "the jurisdiction the demand comes from", MaxJurisdictionLength},
-		{&n.Scope, "the demand's scope (what it asks for)", MaxScopeLength},
+		{&n.Agency, text.Field{Name: "the requesting agency's name", Max: MaxAgencyLength, Required: true}},
+		{&n.Jurisdiction, text.Field{Name: "the jurisdiction the demand comes from", Max: MaxJurisdictionLength, Required: true}},
+		{&n.Scope, text.Field{Name: "the demand's scope (what it asks for)", Max: MaxScopeLength, Required: true, Multiline: true}},
 	} {
-		if err := checkText(op, f.v, f.name, f.max, true); err != nil {
+		if err := checkText(op, f.v, f.field); err != nil {
 			return n, err
 		}
 	}
@@ -113,6 +108,9 @@ func (n NewDemand) check(now time.Time) (NewDemand, error) {
 	case n.ReceivedOn.Before(earliestReceived):
 		return n, invalid(op, "The date received must be in the year 2000 or later.")
 	}
+	if err := text.Plain("the e-mail address", n.AccountEmail); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
 	if strings.TrimSpace(n.AccountEmail) == "" {
 		return n, invalid(op, "Give the e-mail address of the account the demand concerns.")
 	}
@@ -125,7 +123,7 @@ func (n NewDemand) check(now time.Time) (NewDemand, error) {
 // a court order's reference and a date after the day received, both or
 // neither. It returns them trimmed, the date reduced to a day.
 func checkDelay(op, order string, until, received time.Time) (string, time.Time, error) {
-	if err := checkText(op, &order, "the reference of the court order delaying notice", MaxDelayOrderLength, false); err != nil {
+	if err := checkText(op, &order, text.Field{Name: "the reference of the court order delaying notice", Max: MaxDelayOrderLength}); err != nil {
 		return "", time.Time{}, err
 	}
 	switch {
@@ -155,7 +153,7 @@ func (dec Decision) apply(d Demand) (Demand, error) {
 	default:
 		return d, invalid(op, "Choose the outcome: rejected, partial or full.")
 	}
-	if err := checkText(op, &dec.Note, "the note", MaxNoteLength, false); err != nil {
+	if err := checkText(op, &dec.Note, text.Field{Name: "the note", Max: MaxNoteLength, Multiline: true}); err != nil {
 		return d, err
 	}
 	if dec.OwnerConsent {

@@ -1,16 +1,21 @@
 package neighbors
 
 import (
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/apperr"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
+	"hearth/internal/text"
 )
 
 // AgencyID identifies an agency: "ag_" and 26 base32 characters.
 type AgencyID string
+
+// Valid reports whether id has the shape of the identifier of an agency ("ag_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id AgencyID) Valid() bool { return randid.Valid("ag", string(id)) }
 
 // AgencyKind is the public-safety service an agency provides.
 type AgencyKind string
@@ -70,14 +75,14 @@ const (
 
 func (n NewAgency) validate() (NewAgency, error) {
 	const op = "neighbors.NewAgency"
-	n.Name, n.Jurisdiction = strings.TrimSpace(n.Name), strings.TrimSpace(n.Jurisdiction)
+	var err error
+	if n.Name, err = (text.Field{Name: "the agency's name", Max: MaxAgencyNameLength, Required: true}).Check(n.Name); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
+	if n.Jurisdiction, err = (text.Field{Name: "the agency's jurisdiction (the area it serves)", Max: MaxJurisdictionLength, Required: true}).Check(n.Jurisdiction); err != nil {
+		return n, apperr.Wrap(op, err)
+	}
 	switch {
-	case !utf8.ValidString(n.Name) || !utf8.ValidString(n.Jurisdiction):
-		return n, apperr.E(op, apperr.Invalid, "The name and jurisdiction must be valid text.")
-	case n.Name == "" || utf8.RuneCountInString(n.Name) > MaxAgencyNameLength:
-		return n, apperr.E(op, apperr.Invalid, "Give the agency's name, at most 120 characters.")
-	case n.Jurisdiction == "" || utf8.RuneCountInString(n.Jurisdiction) > MaxJurisdictionLength:
-		return n, apperr.E(op, apperr.Invalid, "Give the agency's jurisdiction (the area it serves), at most 120 characters.")
 	case !n.Kind.Valid():
 		return n, apperr.E(op, apperr.Invalid, "Choose the agency's kind: police, fire, medical or emergency_management.")
 	}

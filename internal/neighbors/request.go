@@ -3,17 +3,22 @@ package neighbors
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/apperr"
 	"hearth/internal/geo"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
+	"hearth/internal/text"
 )
 
 // RequestID identifies a Request for Assistance: "rfa_" and 26 base32 characters.
 type RequestID string
+
+// Valid reports whether id has the shape of the identifier of a request ("rfa_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id RequestID) Valid() bool { return randid.Valid("rfa", string(id)) }
 
 // The bounds SPEC §8 sets on every request.
 const (
@@ -83,34 +88,21 @@ func (n NewRequest) check(now time.Time) (NewRequest, float64, error) {
 	invalid := func(msg string) (NewRequest, float64, error) {
 		return n, 0, apperr.E(op, apperr.Invalid, msg)
 	}
-	trim := func(s *string) { *s = strings.TrimSpace(*s) }
-	trim(&n.IncidentType)
-	trim(&n.Title)
-	trim(&n.Description)
-	trim(&n.CaseNumber)
-	trim(&n.Contact)
-	for _, s := range []string{n.IncidentType, n.Title, n.Description, n.CaseNumber, n.Contact} {
-		if !utf8.ValidString(s) {
-			return invalid("Every field must be valid text.")
-		}
-	}
-	text := []struct {
-		value, name string
-		max         int
+	for _, f := range []struct {
+		value *string
+		field text.Field
 	}{
-		{n.IncidentType, "the incident type", MaxIncidentTypeLength},
-		{n.Title, "a title", MaxTitleLength},
-		{n.Description, "a description", MaxDescriptionLength},
-		{n.CaseNumber, "the case number of the active investigation", MaxCaseNumberLength},
-		{n.Contact, "the investigator's contact", MaxContactLength},
-	}
-	for _, f := range text {
-		if f.value == "" {
-			return invalid("Give " + f.name + ".")
+		{&n.IncidentType, text.Field{Name: "the incident type", Max: MaxIncidentTypeLength, Required: true}},
+		{&n.Title, text.Field{Name: "a title", Max: MaxTitleLength, Required: true}},
+		{&n.Description, text.Field{Name: "a description", Max: MaxDescriptionLength, Required: true, Multiline: true}},
+		{&n.CaseNumber, text.Field{Name: "the case number of the active investigation", Max: MaxCaseNumberLength, Required: true}},
+		{&n.Contact, text.Field{Name: "the investigator's contact", Max: MaxContactLength, Required: true}},
+	} {
+		v, err := f.field.Check(*f.value)
+		if err != nil {
+			return n, 0, apperr.Wrap(op, err)
 		}
-		if utf8.RuneCountInString(f.value) > f.max {
-			return invalid(fmt.Sprintf("Give %s in at most %d characters.", f.name, f.max))
-		}
+		*f.value = v
 	}
 	if !n.NotAboutLawfulActivity {
 		return invalid("Attest that the request is not about lawful activity, such as a protest.")

@@ -6,14 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"hearth/internal/access"
 	"hearth/internal/apperr"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
+	"hearth/internal/text"
 	"hearth/internal/translog"
 	"hearth/internal/vault"
 )
@@ -27,6 +27,11 @@ const (
 
 // SubmissionID identifies a submission: "sub_" and 26 base32 characters.
 type SubmissionID string
+
+// Valid reports whether id has the shape of the identifier of a submission ("sub_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id SubmissionID) Valid() bool { return randid.Valid("sub", string(id)) }
 
 // Limits on a submission.
 const (
@@ -109,9 +114,8 @@ func (s *Service) Submit(ctx context.Context, user identity.UserID, id RequestID
 	if a.Recipient == "" {
 		return nil, apperr.E(op, apperr.Conflict, "The agency has not set up its key yet, so nothing can be shared with it.")
 	}
-	n.Note = strings.TrimSpace(n.Note)
-	if !utf8.ValidString(n.Note) || utf8.RuneCountInString(n.Note) > MaxNoteLength {
-		return nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("A note has at most %d characters.", MaxNoteLength))
+	if n.Note, err = (text.Field{Name: "the note", Max: MaxNoteLength, Multiline: true}).Check(n.Note); err != nil {
+		return nil, apperr.Wrap(op, err)
 	}
 	if len(n.Clips) == 0 || len(n.Clips) > MaxSubmissionClips {
 		return nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("Choose 1 to %d clips to share.", MaxSubmissionClips))

@@ -7,6 +7,7 @@ package randid
 import (
 	"encoding/base32"
 	"io"
+	"strings"
 )
 
 // Encoding is lower-case base32 without padding, for identifiers and tokens.
@@ -20,3 +21,23 @@ func New(rnd io.Reader, prefix string) (string, error) {
 	}
 	return prefix + "_" + Encoding.EncodeToString(b), nil
 }
+
+// Valid reports whether s has the shape of an identifier New makes with
+// prefix. Callers check identifiers from outside before a store sees them,
+// so that bytes no identifier holds (NUL, invalid UTF-8, path tricks) never
+// reach a database, and a malformed identifier is simply not found.
+func Valid(prefix, s string) bool {
+	rest, ok := strings.CutPrefix(s, prefix+"_")
+	if !ok || len(rest) != encodedLen {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// encodedLen is the length of 16 bytes in Encoding.
+const encodedLen = 26

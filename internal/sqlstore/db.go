@@ -358,19 +358,37 @@ func (db *DB) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(
 		return wrap(op, err)
 	}
 	if err := stx.Commit(); err != nil {
-		return apperr.Wrap(op, err)
+		return wrap(op, err)
 	}
 	return nil
 }
 
 // wrap returns an *apperr.Error as built by the helper that knew what went
-// wrong, and wraps anything else as Internal.
+// wrong, and wraps anything else as Internal. Text the database refuses to
+// store (PostgreSQL takes neither NUL nor invalid UTF-8, where SQLite takes
+// both) is the caller's mistake, so it is Invalid on every store rather
+// than a server error on one.
 func wrap(op string, err error) error {
+	if badEncoding(err) {
+		return &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The request holds text that is not valid (a NUL character or invalid UTF-8).", Err: err}
+	}
 	var e *apperr.Error
 	if errors.As(err, &e) {
 		return err
 	}
 	return apperr.Wrap(op, err)
+}
+
+// badEncoding reports whether err is PostgreSQL refusing a string's bytes:
+// character_not_in_repertoire (22021, NUL or invalid UTF-8),
+// untranslatable_character (22P05), or an "invalid byte sequence" however
+// it is classified.
+func badEncoding(err error) bool {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code == "22021" || e.Code == "22P05" || strings.Contains(e.Message, "invalid byte sequence")
+	}
+	return err != nil && strings.Contains(err.Error(), "invalid byte sequence for encoding")
 }
 
 // rebind rewrites the "?" placeholders of query into the dialect's form.

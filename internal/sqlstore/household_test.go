@@ -473,3 +473,25 @@ func TestStore_HouseholdRemoveLastMemberWithData(t *testing.T) {
 		}
 	})
 }
+
+// TestUnstorableText: bytes a database refuses to store (PostgreSQL takes
+// no NUL and no invalid UTF-8) are the caller's mistake, Invalid, on every
+// store; never a server error.
+func TestUnstorableText(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		s, _ := householdFixture(t, db)
+		ctx := context.Background()
+		for _, id := range []household.ID{"h_\x00", "h_\xff"} {
+			if _, err := s.FindHousehold(ctx, id); !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("FindHousehold(%q) = %v, want NotFound or Invalid", id, err)
+			}
+		}
+		for i, name := range []string{"Maison\x00", "Maison\xff"} {
+			h := sampleHousehold(fmt.Sprintf("h_bad%d", i), t0)
+			h.Name = name
+			if err := s.CreateHousehold(ctx, h, "u_ana"); err != nil && !apperr.Is(err, apperr.Invalid) {
+				t.Errorf("CreateHousehold with name %q = %v, want nil or Invalid", name, err)
+			}
+		}
+	})
+}

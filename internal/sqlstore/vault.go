@@ -189,6 +189,35 @@ func (s *VaultStore) DeleteClip(ctx context.Context, id vault.ClipID) error {
 	})
 }
 
+// ClipsExist returns, of ids, those that are clips of household hh.
+func (s *VaultStore) ClipsExist(ctx context.Context, hh household.ID, ids []vault.ClipID) ([]vault.ClipID, error) {
+	const op = "sqlstore.ClipsExist"
+	out := []vault.ClipID{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{string(hh)}
+	for _, id := range ids {
+		args = append(args, string(id))
+	}
+	err := s.db.read(ctx, op, func(tx *tx) error {
+		rows, err := tx.query(ctx, `SELECT id FROM clips WHERE household_id = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, vault.ClipID(id))
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // ClipHouseholds returns every household that has at least one clip.
 func (s *VaultStore) ClipHouseholds(ctx context.Context) ([]household.ID, error) {
 	const op = "sqlstore.ClipHouseholds"

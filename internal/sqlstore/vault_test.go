@@ -267,3 +267,20 @@ func TestStore_VaultHouseholdKeepsClips(t *testing.T) {
 		}
 	})
 }
+
+func TestStore_VaultClipsExist(t *testing.T) {
+	forEachStore(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		s := vaultFixture(t, db)
+		mustCreateClip(t, s, testClip("c_1", "h_a", t0, "aa"))
+		mustCreateClip(t, s, testClip("c_2", "h_a", t0, "bb"))
+		mustCreateClip(t, s, testClip("c_3", "h_b", t0, "cc"))
+		got, err := s.ClipsExist(ctx, "h_a", []vault.ClipID{"c_3", "c_2", "c_none", "c_1"})
+		if diff := cmp.Diff([]vault.ClipID{"c_1", "c_2"}, got); diff != "" || err != nil {
+			t.Errorf("ClipsExist (-want +got):\n%s%v", diff, err)
+		}
+		if got, err := s.ClipsExist(ctx, "h_a", nil); len(got) != 0 || err != nil {
+			t.Errorf("ClipsExist(none) = %v, %v", got, err)
+		}
+	})
+}

@@ -15,10 +15,16 @@ import (
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/randid"
 )
 
 // ClipID identifies a clip: "c_" and 26 base32 characters.
 type ClipID string
+
+// Valid reports whether id has the shape of the identifier of a clip ("c_"
+// and 26 base32 characters). One that does not names nothing, and is not
+// looked up.
+func (id ClipID) Valid() bool { return randid.Valid("c", string(id)) }
 
 // Kind is what a clip holds.
 type Kind string

@@ -22,6 +22,10 @@ type Blobs interface {
 	Get(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
 	// Delete removes the blob under key. NotFound if there is none.
 	Delete(ctx context.Context, key string) error
+	// Walk calls fn with the key and last modification time of every blob
+	// whose key starts with prefix; fn may delete the blob it is given.
+	// It stops at fn's first error and returns it.
+	Walk(ctx context.Context, prefix string, fn func(key string, modified time.Time) error) error
 }
 
 // Households answers what the vault must know about households; the
@@ -59,12 +63,16 @@ type Config struct {
 	MinScryptWorkFactor int
 	// PurgeBatch is how many clips PurgeExpired loads at a time.
 	PurgeBatch int
+	// OrphanGrace is how long a blob no clip references is left alone
+	// before SweepOrphans deletes it: an upload writes its blob before its
+	// clip, so a young orphan may be an upload still under way.
+	OrphanGrace time.Duration
 }
 
 // DefaultConfig returns the production settings. MinScryptWorkFactor is
 // age's own default (2^18), which NewMemberKey uses.
 func DefaultConfig() Config {
-	return Config{MaxClockSkew: 5 * time.Minute, MinScryptWorkFactor: 18, PurgeBatch: 100}
+	return Config{MaxClockSkew: 5 * time.Minute, MinScryptWorkFactor: 18, PurgeBatch: 100, OrphanGrace: time.Hour}
 }
 
 // Service holds the vault's rules. Web, CLI and device uploads all go
@@ -87,6 +95,9 @@ func NewService(store Store, blobs Blobs, households Households, clk clock.Clock
 	if cfg.PurgeBatch <= 0 {
 		cfg.PurgeBatch = DefaultConfig().PurgeBatch
 	}
+	if cfg.OrphanGrace <= 0 {
+		cfg.OrphanGrace = DefaultConfig().OrphanGrace
+	}
 	return &Service{store: store, blobs: blobs, households: households, clock: clk, rand: rnd, cfg: cfg}
 }
 
@@ -102,6 +113,9 @@ const (
 // authorize returns the clip if user is a member of its household, and
 // NotFound otherwise, exactly as for a clip that does not exist.
 func (s *Service) authorize(ctx context.Context, op string, user identity.UserID, id ClipID) (*Clip, error) {
+	if !id.Valid() {
+		return nil, apperr.E(op, apperr.NotFound, msgNotFound)
+	}
 	c, err := s.store.FindClip(ctx, id)
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, &apperr.Error{Op: op, Code: apperr.NotFound, Message: msgNotFound, Err: err}

@@ -39,6 +39,8 @@ type Store interface {
 	DeleteClip(ctx context.Context, id ClipID) error
 	// ClipHouseholds returns every household that has at least one clip.
 	ClipHouseholds(ctx context.Context) ([]household.ID, error)
+	// ClipsExist returns, of ids, those that are clips of household hh.
+	ClipsExist(ctx context.Context, hh household.ID, ids []ClipID) ([]ClipID, error)
 	// ListClipsEndedBefore returns up to limit of the household's clips
 	// whose End is strictly before t, earliest End first.
 	ListClipsEndedBefore(ctx context.Context, hh household.ID, t time.Time, limit int) ([]*Clip, error)

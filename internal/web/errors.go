@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/debug"
+	"unicode/utf8"
 
 	"hearth/internal/apperr"
 )
@@ -84,10 +87,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown fields.
+// decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown
+// fields. A body that is not UTF-8 is refused too, as JSON requires: the
+// decoder would otherwise store U+FFFD in place of the bytes sent.
 func decodeJSON(r *http.Request, v any) error {
 	const op = "web.decodeJSON"
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 64<<10))
+	if err != nil {
+		return &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The request body could not be read: " + err.Error(), Err: err}
+	}
+	if !utf8.Valid(body) {
+		return apperr.E(op, apperr.Invalid, "The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The request body is not valid JSON for this call: " + err.Error(), Err: err}

@@ -12,8 +12,10 @@ import (
 // own way (devices) or not at all (public).
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	page := func(h handlerFunc) http.Handler { return s.page(s.withSession(h)) }
-	api := func(h handlerFunc) http.Handler { return s.api(s.withToken(h)) }
+	// Who is asking comes first, then whether the path can name anything:
+	// a wrong credential is refused as such, whatever the path.
+	page := func(h handlerFunc) http.Handler { return s.page(s.withSession(withPathValues(h))) }
+	api := func(h handlerFunc) http.Handler { return s.api(s.withToken(withPathValues(h))) }
 
 	// Operations.
 	mux.Handle("GET /healthz", s.api(s.handleHealth))

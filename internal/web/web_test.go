@@ -520,8 +520,8 @@ func TestAPITokensAndScopes(t *testing.T) {
 		if status, out := anon.apiCall("GET", "/api/v1/me", token, ""); status != 200 || out["email"] != "ana@example.org" {
 			t.Fatalf("me with token: %d %v", status, out)
 		}
-		// Read scope only: no revoking.
-		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_x", token, ""); status != http.StatusForbidden {
+		// Read scope only: no revoking, no minting.
+		if status, _ := anon.apiCall("DELETE", "/api/v1/sessions/s_aaaaaaaaaaaaaaaaaaaaaaaaaa", token, ""); status != http.StatusForbidden {
 			t.Fatalf("write with read token: %d", status)
 		}
 		if status, out := anon.apiCall("GET", "/api/v1/me", "hrt_nonsense", ""); status != 401 || out["error"] == nil {
