@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
+	"hearth/internal/jobs"
 	"hearth/internal/mail"
 	"hearth/internal/sqlstore"
 )
@@ -16,29 +18,21 @@ func (m *Main) setUpMail() {
 	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, m.Config.PublicURL, m.Logger.With("component", "mail"))
 }
 
-// sendMail drains the outbox through the configured SMTP server until ctx
-// is done; without one, e-mail stays in the outbox for administrators.
-func (m *Main) sendMail(ctx context.Context) {
+// mailJobs drain the outbox through the configured SMTP server; without
+// one there are none, and e-mail stays in the outbox for administrators.
+func (m *Main) mailJobs() ([]jobs.Job, error) {
 	if m.Config.SMTPURL == "" {
-		return
+		return nil, nil
 	}
 	sender, err := mail.ParseURL(m.Config.SMTPURL)
 	if err != nil { // checked when the configuration was read
-		m.Logger.Error("smtp-url", "err", err)
-		return
+		return nil, fmt.Errorf("smtp-url: %w", err)
 	}
-	t := time.NewTicker(sendMailEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := m.Notices.SendPending(ctx, sender, 100); err != nil && ctx.Err() == nil {
-				m.Logger.Error("send queued e-mail", "err", err)
-			} else if n > 0 {
-				m.Logger.Debug("sent queued e-mail", "count", n)
-			}
+	return []jobs.Job{{Name: "mail.send", Every: sendMailEvery, Run: func(ctx context.Context) error {
+		n, err := m.Notices.SendPending(ctx, sender, 100)
+		if n > 0 {
+			m.Logger.Debug("sent queued e-mail", "count", n)
 		}
-	}
+		return err
+	}}}, nil
 }
