@@ -32,7 +32,7 @@ type Runner struct {
 	started bool
 	closed  bool
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup // the background loops
+	wg      sync.WaitGroup // the background loops and RunDue calls in progress
 }
 
 // entry is a registered job and its schedule on this node.
@@ -110,8 +110,8 @@ func (r *Runner) Start(ctx context.Context) error {
 }
 
 // Close stops the background loops and waits for the runs in progress to
-// return; their context is cancelled. It is safe to call more than once,
-// and on a runner never started.
+// return: those of the loops, whose context it cancels, and those of RunDue
+// calls. It is safe to call more than once, and on a runner never started.
 func (r *Runner) Close() error {
 	r.mu.Lock()
 	r.closed = true
@@ -130,12 +130,14 @@ func (r *Runner) Close() error {
 // counted as for runs in the background. After Close it runs nothing.
 func (r *Runner) RunDue(ctx context.Context) {
 	r.mu.Lock()
-	list := append([]*entry(nil), r.jobs...)
-	closed := r.closed
-	r.mu.Unlock()
-	if closed {
+	if r.closed {
+		r.mu.Unlock()
 		return
 	}
+	list := append([]*entry(nil), r.jobs...)
+	r.wg.Add(1) // under mu, so never after Close has begun to wait
+	r.mu.Unlock()
+	defer r.wg.Done()
 	now := r.clock.Now()
 	var wg sync.WaitGroup
 	for _, e := range list {
