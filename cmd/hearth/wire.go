@@ -29,6 +29,7 @@ import (
 	"hearth/internal/feed"
 	"hearth/internal/household"
 	"hearth/internal/identity"
+	"hearth/internal/jobs"
 	"hearth/internal/legal"
 	"hearth/internal/mqttgw"
 	"hearth/internal/neighbors"
@@ -65,6 +66,7 @@ type Main struct {
 	Vault      *vault.Service
 	Web        *web.Server
 	Registry   *prometheus.Registry
+	Jobs       *jobs.Runner // every domain's periodic work
 
 	listener net.Listener
 	server   *http.Server
@@ -172,9 +174,12 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	jobs, cancel := context.WithCancel(context.Background())
-	m.jobs, m.cancel = jobs, cancel
-	m.wg.Add(5)
+	background, cancel := context.WithCancel(context.Background())
+	m.jobs, m.cancel = background, cancel
+	if err := m.startJobs(background); err != nil {
+		return err
+	}
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		var err error
@@ -186,22 +191,6 @@ func (m *Main) Open(ctx context.Context) error {
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("http server stopped", "err", err)
 		}
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.purgeExpired(jobs)
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.keepNeighborsCurrent(jobs)
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.sendMail(jobs)
-	}()
-	go func() {
-		defer m.wg.Done()
-		m.runLegalNotices(jobs)
 	}()
 	return nil
 }
@@ -272,6 +261,9 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel() // background work first: it may itself be calling the HTTP API
 	}
+	if m.Jobs != nil {
+		errs = append(errs, m.Jobs.Close()) // waits for runs in progress, which use the store
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
@@ -297,28 +289,35 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// purgeExpired deletes expired sessions, stale throttles and media past its
-// household's retention, every ten minutes.
-func (m *Main) purgeExpired(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if sessions, throttles, err := m.Identity.PurgeExpired(ctx); err != nil {
-				m.Logger.Error("purge expired sign-in state", "err", err)
-			} else if sessions+throttles > 0 {
+// purgeEvery is how often expired sign-in state and media past retention
+// are deleted.
+const purgeEvery = 10 * time.Minute
+
+// purgeJobs delete expired sessions and stale throttles, and media past its
+// household's retention.
+func (m *Main) purgeJobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "identity.purge", Every: purgeEvery, Run: func(ctx context.Context) error {
+			sessions, throttles, err := m.Identity.PurgeExpired(ctx)
+			if sessions+throttles > 0 {
 				m.Logger.Debug("purged expired sign-in state", "sessions", sessions, "throttles", throttles)
 			}
-			if n, err := m.Vault.PurgeExpired(ctx); err != nil {
-				m.Logger.Error("purge expired media", "err", err)
-			} else if n > 0 {
+			return err
+		}},
+		{Name: "vault.purge", Every: purgeEvery, Run: func(ctx context.Context) error {
+			n, err := m.Vault.PurgeExpired(ctx)
+			if n > 0 {
 				m.Logger.Info("deleted media past its retention", "clips", n)
 			}
-			m.sweepOrphanBlobs(ctx)
-		}
+			return err
+		}},
+		{Name: "vault.sweep", Every: purgeEvery, Run: func(ctx context.Context) error {
+			n, err := m.Vault.SweepOrphans(ctx)
+			if n > 0 {
+				m.Logger.Info("deleted blobs no clip references", "blobs", n)
+			}
+			return err
+		}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"time"
 
+	"hearth/internal/jobs"
 	"hearth/internal/legal"
 	"hearth/internal/sqlstore"
 	"hearth/internal/transparency"
@@ -29,23 +30,16 @@ func (m *Main) wireLegal(ctx context.Context) error {
 // this long of the delay's end.
 const legalNoticeInterval = time.Minute
 
-// runLegalNotices tells people of the legal demands about them once their
-// notice delay lapses: at start (catching up after downtime), then every
-// legalNoticeInterval, until ctx ends. Every node may run it: each notice
-// is claimed in the store, so nobody is told twice.
-func (m *Main) runLegalNotices(ctx context.Context) {
-	t := time.NewTicker(legalNoticeInterval)
-	defer t.Stop()
-	for {
-		if n, err := m.Legal.NotifyDue(ctx); err != nil && ctx.Err() == nil {
-			m.Logger.Error("tell people of legal demands", "told", n, "err", err)
-		} else if n > 0 {
+// legalJobs tell people of the legal demands about them once their notice
+// delay lapses: at start (catching up after downtime), then every
+// legalNoticeInterval. Should two nodes run it at once, each notice is
+// also claimed in the store, so nobody is told twice.
+func (m *Main) legalJobs() []jobs.Job {
+	return []jobs.Job{{Name: "legal.notify", Every: legalNoticeInterval, AtStart: true, Run: func(ctx context.Context) error {
+		n, err := m.Legal.NotifyDue(ctx)
+		if n > 0 {
 			m.Logger.Info("told people of legal demands whose notice delay lapsed", "told", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return err
+	}}}
 }

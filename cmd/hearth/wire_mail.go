@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"hearth/internal/access"
+	"hearth/internal/jobs"
 	"hearth/internal/mail"
 	"hearth/internal/sqlstore"
 )
@@ -20,29 +22,21 @@ func (m *Main) setUpMail(gate *access.Gate) {
 	m.Identity.SetMailer(m.Notices, m.Config.PublicURL)
 }
 
-// sendMail drains the outbox through the configured SMTP server until ctx
-// is done; without one, e-mail stays in the outbox for administrators.
-func (m *Main) sendMail(ctx context.Context) {
+// mailJobs drain the outbox through the configured SMTP server; without
+// one there are none, and e-mail stays in the outbox for administrators.
+func (m *Main) mailJobs() ([]jobs.Job, error) {
 	if m.Config.SMTPURL == "" {
-		return
+		return nil, nil
 	}
 	sender, err := mail.ParseURL(m.Config.SMTPURL)
 	if err != nil { // checked when the configuration was read
-		m.Logger.Error("smtp-url", "err", err)
-		return
+		return nil, fmt.Errorf("smtp-url: %w", err)
 	}
-	t := time.NewTicker(sendMailEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := m.Notices.SendPending(ctx, sender, 100); err != nil && ctx.Err() == nil {
-				m.Logger.Error("send queued e-mail", "err", err)
-			} else if n > 0 {
-				m.Logger.Debug("sent queued e-mail", "count", n)
-			}
+	return []jobs.Job{{Name: "mail.send", Every: sendMailEvery, Run: func(ctx context.Context) error {
+		n, err := m.Notices.SendPending(ctx, sender, 100)
+		if n > 0 {
+			m.Logger.Debug("sent queued e-mail", "count", n)
 		}
-	}
+		return err
+	}}}, nil
 }

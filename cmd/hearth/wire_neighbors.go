@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"hearth/internal/access"
+	"hearth/internal/jobs"
 	"hearth/internal/neighbors"
 )
 
@@ -36,24 +37,12 @@ const (
 	pendingDeliveryEvery = time.Minute
 )
 
-// keepNeighborsCurrent runs until ctx is done.
-func (m *Main) keepNeighborsCurrent(ctx context.Context) {
-	reload := time.NewTicker(homesReloadEvery)
-	defer reload.Stop()
-	pending := time.NewTicker(pendingDeliveryEvery)
-	defer pending.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-reload.C:
-			if err := m.Neighbors.LoadHomes(ctx); err != nil && ctx.Err() == nil {
-				m.Logger.Error("reload the neighbours' geo index", "err", err)
-			}
-		case <-pending.C:
-			if err := m.Neighbors.DeliverPending(ctx); err != nil && ctx.Err() == nil {
-				m.Logger.Error("finish delivering requests for assistance", "err", err)
-			}
-		}
+// neighborsJobs keep the neighbours' work current: retrying deliveries
+// (once per interval across the nodes: they share the deliveries), and
+// rebuilding this node's own geo index (on every node: each has its own).
+func (m *Main) neighborsJobs() []jobs.Job {
+	return []jobs.Job{
+		{Name: "neighbors.deliver", Every: pendingDeliveryEvery, Run: m.Neighbors.DeliverPending},
+		{Name: "neighbors.reindex", Every: homesReloadEvery, Run: m.Neighbors.LoadHomes, Local: true},
 	}
 }

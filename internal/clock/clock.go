@@ -7,10 +7,27 @@ import (
 	"time"
 )
 
-// Clock tells the current time.
+// Clock tells the current time and wakes those waiting for a later one.
 type Clock interface {
+	// Now returns the current time.
 	Now() time.Time
+	// NewTimer returns a Timer that sends the time on its channel once d
+	// has passed on this clock: at once when d is zero or negative.
+	NewTimer(d time.Duration) *Timer
 }
+
+// Timer is a single wake-up on a Clock, as time.Timer is on the system
+// clock. Its channel has room for the one value it sends, so a timer nobody
+// reads never blocks the clock.
+type Timer struct {
+	// C receives the clock's time when the timer fires.
+	C    <-chan time.Time
+	stop func() bool
+}
+
+// Stop keeps the timer from firing. It reports whether it did: false means
+// the timer had fired already or was stopped before.
+func (t *Timer) Stop() bool { return t.stop() }
 
 // Real is the system clock.
 type Real struct{}
@@ -18,14 +35,29 @@ type Real struct{}
 // Now returns the system time.
 func (Real) Now() time.Time { return time.Now() }
 
-// Fake is a Clock that only moves when told to. It is safe for concurrent use.
+// NewTimer returns a Timer on the system clock.
+func (Real) NewTimer(d time.Duration) *Timer {
+	t := time.NewTimer(d)
+	return &Timer{C: t.C, stop: t.Stop}
+}
+
+// Fake is a Clock that only moves when told to. Its timers fire when Advance
+// or Set moves the time to or past their deadline, from within that call, so
+// a test that moves the clock knows which timers have fired when the call
+// returns. It is safe for concurrent use.
 type Fake struct {
-	mu  sync.Mutex
-	now time.Time
+	mu     sync.Mutex
+	now    time.Time
+	timers map[*fakeTimer]struct{}
+}
+
+type fakeTimer struct {
+	at time.Time
+	c  chan time.Time
 }
 
 // NewFake returns a Fake set to t.
-func NewFake(t time.Time) *Fake { return &Fake{now: t} }
+func NewFake(t time.Time) *Fake { return &Fake{now: t, timers: make(map[*fakeTimer]struct{})} }
 
 // Now returns the fake time.
 func (f *Fake) Now() time.Time {
@@ -34,16 +66,55 @@ func (f *Fake) Now() time.Time {
 	return f.now
 }
 
-// Advance moves the fake time forward by d.
-func (f *Fake) Advance(d time.Duration) {
+// NewTimer returns a Timer that fires when the fake time reaches Now()+d.
+func (f *Fake) NewTimer(d time.Duration) *Timer {
 	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	ft := &fakeTimer{at: f.now.Add(d), c: make(chan time.Time, 1)}
+	if d <= 0 {
+		ft.c <- f.now
+		return &Timer{C: ft.c, stop: func() bool { return false }}
+	}
+	f.timers[ft] = struct{}{}
+	return &Timer{C: ft.c, stop: func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		_, pending := f.timers[ft]
+		delete(f.timers, ft)
+		return pending
+	}}
 }
 
-// Set moves the fake time to t.
+// Timers returns how many timers wait to fire: a test can check that
+// nothing still waits on the clock once what it started has stopped.
+func (f *Fake) Timers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.timers)
+}
+
+// Advance moves the fake time forward by d and fires the timers due by then.
+func (f *Fake) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.move(f.now.Add(d))
+}
+
+// Set moves the fake time to t and fires the timers due by then. Moving it
+// back fires nothing.
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.move(t)
+}
+
+// move sets the time and fires due timers; f.mu is held.
+func (f *Fake) move(t time.Time) {
 	f.now = t
-	f.mu.Unlock()
+	for ft := range f.timers {
+		if !ft.at.After(t) {
+			ft.c <- t // never blocks: the buffer is for this one value
+			delete(f.timers, ft)
+		}
+	}
 }
