@@ -193,7 +193,7 @@ func errorOf(resp *http.Response) error {
 		return &Error{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message}
 	}
 	return &Error{Status: resp.StatusCode, Code: statusCode(resp.StatusCode),
-		Message: fmt.Sprintf("The server answered %s, not in the API's error form.", resp.Status)}
+		Message: fmt.Sprintf("The server answered %s, not in the API's error form: is this a Hearth server?", resp.Status)}
 }
 
 // call makes a request within the client's timeout and decodes its JSON
