@@ -90,17 +90,21 @@ func (c *Client) Clips(ctx context.Context, hh HouseholdID, q ClipQuery) ([]Clip
 	return out.Clips, err
 }
 
-// AllClips yields every clip the query chooses, latest first, asking for a
-// page of q.Limit (0: MaxClipPage) at a time; each page ends where the
-// previous one did. It stops at the first error, which it yields. Clips
-// that start in the same microsecond as more than a page of others may be
-// left out: the API pages by start time.
+// AllClips yields every clip the query chooses, latest first, asking for
+// pages of q.Limit (0: MaxClipPage) at a time. The API pages by start time:
+// each page ends where the previous one did, and the clips that started
+// at that very instant are asked for again (with a page as much larger)
+// and skipped. Only when more than MaxClipPage clips share one start can
+// some of them be left out. It stops at the first error, which it yields.
 func (c *Client) AllClips(ctx context.Context, hh HouseholdID, q ClipQuery) iter.Seq2[Clip, error] {
-	if q.Limit == 0 {
-		q.Limit = MaxClipPage
+	size := q.Limit
+	if size == 0 {
+		size = MaxClipPage
 	}
+	q.Limit = size
 	return func(yield func(Clip, error) bool) {
-		seen := map[ClipID]bool{}
+		var last time.Time        // the start the previous page ended at
+		seen := map[ClipID]bool{} // the clips yielded that started then
 		for {
 			page, err := c.Clips(ctx, hh, q)
 			if err != nil {
@@ -112,7 +116,6 @@ func (c *Client) AllClips(ctx context.Context, hh HouseholdID, q ClipQuery) iter
 				if seen[cl.ID] {
 					continue
 				}
-				seen[cl.ID] = true
 				fresh++
 				if !yield(cl, nil) {
 					return
@@ -121,9 +124,17 @@ func (c *Client) AllClips(ctx context.Context, hh HouseholdID, q ClipQuery) iter
 			if len(page) < q.Limit || fresh == 0 {
 				return
 			}
-			// The next page ends just after the oldest start of this one:
-			// clips that share it are asked for again, and skipped as seen.
-			q.To = page[len(page)-1].Start.Add(time.Microsecond)
+			oldest := page[len(page)-1].Start
+			if !oldest.Equal(last) {
+				last, seen = oldest, map[ClipID]bool{}
+			}
+			for _, cl := range page {
+				if cl.Start.Equal(oldest) {
+					seen[cl.ID] = true
+				}
+			}
+			q.To = oldest.Add(time.Microsecond)
+			q.Limit = min(size+len(seen), MaxClipPage)
 		}
 	}
 }
