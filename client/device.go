@@ -53,7 +53,8 @@ type ClipUpload struct {
 // UploadClip streams a clip's age ciphertext, read from body as it is
 // made, to the device's household (WithDevice). created is false when the
 // server had the same bytes already and returns that clip. The upload
-// fails if it stalls for the client's timeout. Invalid for a body that is
+// fails if it stalls for the client's timeout; a body that is an io.Closer
+// is then closed, so that a producer blocked on it (a pipe) is released. Invalid for a body that is
 // not an age file, a kind or times out of bounds; Unauthenticated when the
 // credential is refused.
 func (c *Client) UploadClip(ctx context.Context, u ClipUpload, body io.Reader) (clip *Clip, created bool, err error) {

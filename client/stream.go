@@ -62,10 +62,19 @@ func (p *progressReader) Read(b []byte) (int, error) {
 
 // stream makes a request whose body or answer is a clip, under the
 // watchdog, and returns the response; the caller closes it with done.
+//
+// The transport cannot take back a Read of the body it started, so when
+// the request ends early a body that is an io.Closer (a pipe from an
+// encoder) is closed, as net/http closes the bodies it is given: a
+// producer that stalled is unblocked rather than holding the call.
 func (c *Client) stream(ctx context.Context, r request) (resp *http.Response, done func(), err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	w := newWatchdog(c.timeout, cancel)
 	if r.body != nil {
+		if closer, ok := r.body.(io.Closer); ok {
+			stop := context.AfterFunc(ctx, func() { closer.Close() })
+			defer stop()
+		}
 		r.body = &progressReader{r: r.body, w: w}
 	}
 	resp, err = c.send(ctx, r)
