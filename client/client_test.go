@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +218,27 @@ func TestNew(t *testing.T) {
 	c, err := client.New("https://hearth.example.org/prefix/")
 	if err != nil || c.BaseURL() != "https://hearth.example.org/prefix" {
 		t.Fatalf("%v %v", c, err)
+	}
+}
+
+// TestDocExample keeps the example of docs/api.md the one that compiles
+// here (Example, in example_test.go).
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "## Go client")
+	_, code, _ := strings.Cut(section, "```go\n")
+	code, _, _ = strings.Cut(code, "```")
+	_, docBody, ok1 := strings.Cut(code, "import (")
+	_, exBody, ok2 := strings.Cut(string(example), "import (")
+	docBody = strings.Replace(docBody, "func main() {", "func Example() {", 1)
+	if !ok1 || !ok2 || docBody != exBody {
+		t.Fatalf("the example in docs/api.md differs from Example:\n%s\nwant:\n%s", docBody, exBody)
 	}
 }
