@@ -14,7 +14,9 @@ import (
 // The house rules of DESIGN.md as a test: domain packages import the standard
 // library (but not the network, processes or the file system), the shared
 // kernel and the domains listed for them only; adapters import domains but
-// not each other; only cmd/hearth wires everything.
+// not each other; only cmd/hearth wires everything. The API client imports
+// the standard library and the error codes only, and only the virtual
+// devices and cmd/hearth use it.
 var (
 	kernel   = map[string]bool{"apperr": true, "clock": true, "geo": true, "randid": true, "text": true}
 	adapters = map[string]bool{"sqlstore": true, "blobstore": true, "mqttgw": true, "web": true, "sim": true, "mail": true}
@@ -70,17 +72,39 @@ func TestDependencyRules(t *testing.T) {
 	if len(pkgs) == 0 {
 		t.Fatal("no packages found")
 	}
+	pkgs = append(pkgs, "client")
 	for _, dir := range pkgs {
 		name := filepath.Base(dir)
 		for _, imp := range imports(t, dir) {
 			if msg := violation(name, imp); msg != "" {
-				t.Errorf("internal/%s imports %s: %s", name, imp, msg)
+				t.Errorf("%s imports %s: %s", dir, imp, msg)
 			}
 		}
 	}
 }
 
+// clientUsers are the packages that may call the API through hearth/client
+// (besides cmd/hearth): a virtual device talks to Hearth as a real one would.
+var clientUsers = map[string]bool{"sim": true}
+
 func violation(pkg, imp string) string {
+	if pkg == "client" {
+		switch {
+		case imp == "hearth/internal/apperr":
+			return ""
+		case strings.HasPrefix(imp, "hearth/"):
+			return "the API client imports nothing of Hearth but apperr's codes: it is what programs outside Hearth use"
+		case strings.Contains(strings.SplitN(imp, "/", 2)[0], "."):
+			return "the API client uses the standard library only"
+		}
+		return ""
+	}
+	if imp == "hearth/client" || strings.HasPrefix(imp, "hearth/client/") {
+		if clientUsers[pkg] {
+			return ""
+		}
+		return "only the virtual devices and cmd/hearth call the API through the client"
+	}
 	if !kernel[pkg] && !adapters[pkg] && !isListedDomain(pkg) {
 		return "internal/" + pkg + " is not listed in deps_test.go: say whether it is kernel, adapter or domain, and which domains it may use"
 	}
@@ -176,6 +200,11 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{"household", "hearth/internal/vault"},
 		{"identity", "hearth/internal/household"},
 		{"unlisted", "fmt"},
+		{"client", "hearth/internal/sqlstore"},
+		{"client", "hearth/internal/vault"},
+		{"client", "filippo.io/age"},
+		{"web", "hearth/client"},
+		{"identity", "hearth/client"},
 	} {
 		if violation(tc.pkg, tc.imp) == "" {
 			t.Errorf("%s importing %s was allowed", tc.pkg, tc.imp)
@@ -192,6 +221,9 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{"feed", "hearth/internal/neighbors"},
 		{"feed", "hearth/internal/geo"},
 		{"mail", "net/smtp"},
+		{"client", "hearth/internal/apperr"},
+		{"client", "net/http"},
+		{"sim", "hearth/client"},
 	} {
 		if msg := violation(tc.pkg, tc.imp); msg != "" {
 			t.Errorf("%s importing %s refused: %s", tc.pkg, tc.imp, msg)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"io/fs"
@@ -20,6 +19,7 @@ import (
 	"filippo.io/age"
 	"github.com/eclipse/paho.golang/paho"
 
+	"hearth/client"
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
@@ -60,6 +60,20 @@ func (c *apiClient) do(method, path string, body io.Reader, out any) int {
 	return resp.StatusCode
 }
 
+// typed returns a client of the API acting as c does.
+func (c *apiClient) typed() *client.Client {
+	c.t.Helper()
+	var opts []client.Option
+	if c.token != "" {
+		opts = append(opts, client.WithToken(c.token))
+	}
+	api, err := client.New(c.base, opts...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return api
+}
+
 // resident makes an account with a household and an API token.
 func resident(t *testing.T, m *Main, email string) (*apiClient, *household.Household) {
 	t.Helper()
@@ -86,8 +100,9 @@ func resident(t *testing.T, m *Main, email string) (*apiClient, *household.House
 func TestEndToEnd(t *testing.T) {
 	m := startMain(t, "")
 	ctx := context.Background()
-	ana, home := resident(t, m, "ana@example.org")
-	bob, _ := resident(t, m, "bob@example.org")
+	anaAPI, home := resident(t, m, "ana@example.org")
+	bobAPI, _ := resident(t, m, "bob@example.org")
+	ana, bob := anaAPI.typed(), bobAPI.typed()
 
 	// Ana's key: made on her side; the server gets the recipient and the
 	// passphrase-wrapped identity only.
@@ -95,9 +110,8 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]string{"recipient": recipient, "wrapped_identity": base64.StdEncoding.EncodeToString(wrapped)})
-	if st := ana.do("PUT", "/api/v1/me/key", bytes.NewReader(body), nil); st != http.StatusNoContent {
-		t.Fatalf("set key: %d", st)
+	if err := ana.SetKey(ctx, client.Key{Recipient: recipient, WrappedIdentity: wrapped}); err != nil {
+		t.Fatalf("set key: %v", err)
 	}
 
 	// Pairing: Ana gets a code; the camera exchanges it for its credential.
@@ -106,17 +120,13 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paired struct {
-		DeviceID   device.ID `json:"device_id"`
-		Credential string    `json:"credential"`
-		MQTTURL    string    `json:"mqtt_url"`
+	anon := (&apiClient{t: t, base: m.URL()}).typed()
+	paired, err := anon.Pair(ctx, code)
+	if err != nil {
+		t.Fatalf("pair: %v", err)
 	}
-	anon := &apiClient{t: t, base: m.URL()}
-	if st := anon.do("POST", "/api/v1/devices/pair", strings.NewReader(`{"code":"`+code+`"}`), &paired); st != http.StatusCreated {
-		t.Fatalf("pair: %d", st)
-	}
-	if st := anon.do("POST", "/api/v1/devices/pair", strings.NewReader(`{"code":"`+code+`"}`), nil); st != http.StatusNotFound {
-		t.Fatalf("second use of the pairing code: %d", st)
+	if _, err := anon.Pair(ctx, code); !client.IsCode(err, client.NotFound) {
+		t.Fatalf("second use of the pairing code: %v", err)
 	}
 
 	// The camera connects over MQTT and reports motion.
@@ -147,20 +157,13 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// The camera records: encrypts on its side to the members, uploads.
-	req := func(method, path string, body io.Reader) *http.Request {
-		r, _ := http.NewRequest(method, m.URL()+path, body)
-		r.SetBasicAuth(string(paired.DeviceID), paired.Credential)
-		return r
-	}
-	resp, err := http.DefaultClient.Do(req("GET", "/api/v1/device/recipients", nil))
+	camera, err := client.New(m.URL(), client.WithDevice(paired.DeviceID, paired.Credential))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec struct{ Recipients []string }
-	json.NewDecoder(resp.Body).Decode(&rec)
-	resp.Body.Close()
-	if len(rec.Recipients) != 1 || rec.Recipients[0] != recipient {
-		t.Fatalf("recipients %v", rec.Recipients)
+	recipients, err := camera.Recipients(ctx)
+	if err != nil || len(recipients) != 1 || recipients[0] != recipient {
+		t.Fatalf("recipients %v, %v", recipients, err)
 	}
 	plaintext := []byte(strings.Repeat(plaintextMarker+" frame at "+now.Format(time.RFC3339)+"\n", 2000))
 	var ct bytes.Buffer
@@ -171,32 +174,29 @@ func TestEndToEnd(t *testing.T) {
 	}
 	wc.Write(plaintext)
 	wc.Close()
-	q := url.Values{"kind": {"video"}, "start": {now.Add(-10 * time.Second).Format(time.RFC3339)}, "end": {now.Format(time.RFC3339)}}
-	resp, err = http.DefaultClient.Do(req("POST", "/api/v1/device/clips?"+q.Encode(), bytes.NewReader(ct.Bytes())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var clip struct{ ID string }
-	json.NewDecoder(resp.Body).Decode(&clip)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated || clip.ID == "" {
-		t.Fatalf("upload: %d", resp.StatusCode)
+	upload := client.ClipUpload{Kind: "video", Start: now.Add(-10 * time.Second), End: now}
+	clip, created, err := camera.UploadClip(ctx, upload, bytes.NewReader(ct.Bytes()))
+	if err != nil || !created {
+		t.Fatalf("upload: created=%v %v", created, err)
 	}
 	// Plaintext is refused outright.
-	resp, _ = http.DefaultClient.Do(req("POST", "/api/v1/device/clips?"+q.Encode(), bytes.NewReader(plaintext)))
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("plaintext upload: %d", resp.StatusCode)
+	if _, _, err := camera.UploadClip(ctx, upload, bytes.NewReader(plaintext)); !client.IsCode(err, client.Invalid) {
+		t.Fatalf("plaintext upload: %v", err)
 	}
 
 	// Ana lists, downloads and decrypts.
-	var list struct{ Clips []struct{ ID string } }
-	if st := ana.do("GET", "/api/v1/households/"+string(home.ID)+"/clips", nil, &list); st != 200 || len(list.Clips) != 1 || list.Clips[0].ID != clip.ID {
-		t.Fatalf("list: %d %+v", st, list)
+	list, err := ana.Clips(ctx, client.HouseholdID(home.ID), client.ClipQuery{})
+	if err != nil || len(list) != 1 || list[0].ID != clip.ID {
+		t.Fatalf("list: %+v %v", list, err)
 	}
-	var downloaded []byte
-	if st := ana.do("GET", "/api/v1/clips/"+clip.ID+"/content", nil, &downloaded); st != 200 {
-		t.Fatalf("download: %d", st)
+	body, err := ana.ClipContent(ctx, clip.ID)
+	if err != nil {
+		t.Fatalf("download: %v", err)
+	}
+	downloaded, err := io.ReadAll(body)
+	body.Close()
+	if err != nil {
+		t.Fatalf("download: %v", err)
 	}
 	dr, err := age.Decrypt(bytes.NewReader(downloaded), id)
 	if err != nil {
@@ -219,18 +219,19 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("the age tool is not installed (apt-get install -y age)")
 	}
 
-	// Bob, of another household, learns nothing of Ana's.
-	if st := bob.do("GET", "/api/v1/households/"+string(home.ID)+"/clips", nil, nil); st != http.StatusNotFound {
-		t.Fatalf("bob lists ana's clips: %d", st)
+	// Bob, of another household, learns nothing of Ana's: every answer is
+	// the one for something that does not exist.
+	if _, err := bob.Clips(ctx, client.HouseholdID(home.ID), client.ClipQuery{}); !client.IsCode(err, client.NotFound) {
+		t.Fatalf("bob lists ana's clips: %v", err)
 	}
-	if st := bob.do("GET", "/api/v1/clips/"+clip.ID+"/content", nil, nil); st != http.StatusNotFound {
-		t.Fatalf("bob downloads ana's clip: %d", st)
+	if _, err := bob.ClipContent(ctx, clip.ID); !client.IsCode(err, client.NotFound) {
+		t.Fatalf("bob downloads ana's clip: %v", err)
 	}
-	if st := bob.do("DELETE", "/api/v1/clips/"+clip.ID, nil, nil); st != http.StatusNotFound {
-		t.Fatalf("bob deletes ana's clip: %d", st)
+	if err := bob.DeleteClip(ctx, clip.ID); !client.IsCode(err, client.NotFound) {
+		t.Fatalf("bob deletes ana's clip: %v", err)
 	}
-	if st := bob.do("GET", "/api/v1/households/"+string(home.ID)+"/devices", nil, nil); st != http.StatusNotFound {
-		t.Fatalf("bob lists ana's devices: %d", st)
+	if _, err := bob.Devices(ctx, client.HouseholdID(home.ID)); !client.IsCode(err, client.NotFound) {
+		t.Fatalf("bob lists ana's devices: %v", err)
 	}
 
 	// No file the server keeps holds the plaintext.

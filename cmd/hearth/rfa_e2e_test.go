@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 
+	"hearth/client"
 	"hearth/internal/device"
 	"hearth/internal/geo"
 	"hearth/internal/household"
@@ -82,20 +82,15 @@ func (n *rfaHousehold) record(t *testing.T, m *Main, start time.Time, plaintext 
 	}
 	w.Write(plaintext)
 	w.Close()
-	q := url.Values{"kind": {"video"}, "start": {start.Format(time.RFC3339)}, "end": {start.Add(10 * time.Second).Format(time.RFC3339)}}
-	req, _ := http.NewRequest("POST", m.URL()+"/api/v1/device/clips?"+q.Encode(), &ct)
-	req.SetBasicAuth(string(n.camera.ID), n.secret)
-	resp, err := http.DefaultClient.Do(req)
+	camera, err := client.New(m.URL(), client.WithDevice(client.DeviceID(n.camera.ID), n.secret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var clip struct{ ID vault.ClipID }
-	json.NewDecoder(resp.Body).Decode(&clip)
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("upload: %d", resp.StatusCode)
+	clip, created, err := camera.UploadClip(context.Background(), client.ClipUpload{Kind: "video", Start: start, End: start.Add(10 * time.Second)}, &ct)
+	if err != nil || !created {
+		t.Fatalf("upload: created=%v %v", created, err)
 	}
-	return clip.ID
+	return vault.ClipID(clip.ID)
 }
 
 // download returns the clip's ciphertext, as a member gets it.

@@ -4,21 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"filippo.io/age"
 
+	"hearth/client"
 	"hearth/internal/vault"
 )
 
@@ -60,7 +57,7 @@ func (f *apiFlags) bind(fs *flag.FlagSet) {
 
 // client checks the flags and returns an API client. The token is never a
 // flag of its own: command lines are visible to every user of the machine.
-func (f *apiFlags) client(getenv func(string) string) (*memberClient, error) {
+func (f *apiFlags) client(getenv func(string) string) (*client.Client, error) {
 	if f.server == "" {
 		return nil, usageError{"--server is required"}
 	}
@@ -80,41 +77,11 @@ func (f *apiFlags) client(getenv func(string) string) (*memberClient, error) {
 	if token == "" {
 		return nil, usageError{"give an API token with --token-file or HEARTH_TOKEN"}
 	}
-	return &memberClient{base: strings.TrimSuffix(u.String(), "/"), token: token}, nil
-}
-
-// memberClient calls the JSON API with a member's token.
-type memberClient struct {
-	base, token string
-}
-
-// do sends a request and returns the response when its status is want; any
-// other status becomes an error carrying the server's message.
-func (c *memberClient) do(ctx context.Context, method, path string, body io.Reader, want int) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	c, err := client.New(f.server, client.WithToken(token))
 	if err != nil {
-		return nil, err
+		return nil, usageError{err.Error()}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == want {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	var e struct {
-		Error struct{ Message string } `json:"error"`
-	}
-	json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&e)
-	if e.Error.Message != "" {
-		return nil, fmt.Errorf("%s %s: %s", method, path, e.Error.Message)
-	}
-	return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	return c, nil
 }
 
 func runVaultGet(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -159,14 +126,14 @@ Flags:`)
 			return err
 		}
 	}
-	resp, err := c.do(ctx, http.MethodGet, "/api/v1/clips/"+*clip+"/content", nil, http.StatusOK)
+	body, err := c.ClipContent(ctx, client.ClipID(*clip))
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	var content io.Reader = resp.Body
+	defer body.Close()
+	var content io.Reader = body
 	if !*encrypted {
-		if content, err = age.Decrypt(resp.Body, ids...); err != nil {
+		if content, err = age.Decrypt(body, ids...); err != nil {
 			var noMatch *age.NoIdentityMatchError
 			if errors.As(err, &noMatch) {
 				return errors.New("this identity cannot open the clip: it was encrypted to other keys (was your key made after the clip was recorded?)")
@@ -276,10 +243,12 @@ Flags:`)
 	switch action {
 	case "create":
 		if !*replace {
-			resp, err := c.do(ctx, http.MethodGet, "/api/v1/me/key", nil, http.StatusOK)
+			_, err := c.Key(ctx)
 			if err == nil {
-				resp.Body.Close()
 				return errors.New("you already have a key; use 'key export' to save its identity, or --replace to make a new one")
+			}
+			if !client.IsCode(err, client.NotFound) {
+				return fmt.Errorf("find your current key: %w", err)
 			}
 		}
 		var recipient string
@@ -287,30 +256,15 @@ Flags:`)
 		if id, recipient, wrapped, err = vault.NewMemberKey(passphrase); err != nil {
 			return err
 		}
-		body, _ := json.Marshal(map[string]string{"recipient": recipient, "wrapped_identity": base64.StdEncoding.EncodeToString(wrapped)})
-		resp, err := c.do(ctx, http.MethodPut, "/api/v1/me/key", bytes.NewReader(body), http.StatusNoContent)
-		if err != nil {
+		if err := c.SetKey(ctx, client.Key{Recipient: recipient, WrappedIdentity: wrapped}); err != nil {
 			return err
 		}
-		resp.Body.Close()
 	case "export":
-		resp, err := c.do(ctx, http.MethodGet, "/api/v1/me/key", nil, http.StatusOK)
+		k, err := c.Key(ctx)
 		if err != nil {
 			return err
 		}
-		var k struct {
-			WrappedIdentity string `json:"wrapped_identity"`
-		}
-		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&k)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("read the key: %w", err)
-		}
-		wrapped, err := base64.StdEncoding.DecodeString(k.WrappedIdentity)
-		if err != nil {
-			return fmt.Errorf("read the key: %w", err)
-		}
-		if id, err = vault.UnlockMemberKey(wrapped, passphrase); err != nil {
+		if id, err = vault.UnlockMemberKey(k.WrappedIdentity, passphrase); err != nil {
 			return err
 		}
 	}
@@ -392,15 +346,9 @@ Flags:`)
 	}
 	recipientText := *to
 	if recipientText == "" {
-		resp, err := c.do(ctx, http.MethodGet, "/api/v1/me/key", nil, http.StatusOK)
+		k, err := c.Key(ctx)
 		if err != nil {
 			return fmt.Errorf("find your current key: %w", err)
-		}
-		var k struct{ Recipient string }
-		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&k)
-		resp.Body.Close()
-		if err != nil {
-			return err
 		}
 		recipientText = k.Recipient
 	}
@@ -408,13 +356,13 @@ Flags:`)
 	if err != nil {
 		return usageError{fmt.Sprintf("--to %q is not an age recipient (age1…)", recipientText)}
 	}
-	clips, err := c.allClips(ctx, *hh)
-	if err != nil {
-		return err
-	}
 	var shared, skipped int
-	for _, id := range clips {
-		header, err := c.clipHeader(ctx, id)
+	for clip, err := range c.AllClips(ctx, client.HouseholdID(*hh), client.ClipQuery{}) {
+		if err != nil {
+			return err
+		}
+		id := clip.ID
+		header, err := clipHeader(ctx, c, id)
 		if err != nil {
 			return err
 		}
@@ -428,12 +376,9 @@ Flags:`)
 			skipped++
 			continue
 		}
-		body, _ := json.Marshal(map[string]string{"recipient": recipientText, "header": base64.StdEncoding.EncodeToString(wrap)})
-		resp, err := c.do(ctx, http.MethodPut, "/api/v1/clips/"+id+"/wraps", bytes.NewReader(body), http.StatusNoContent)
-		if err != nil {
+		if err := c.AddWrap(ctx, id, recipientText, wrap); err != nil {
 			return err
 		}
-		resp.Body.Close()
 		shared++
 	}
 	fmt.Fprintf(stdout, "%d clips now open with %s", shared, recipientText)
@@ -444,56 +389,16 @@ Flags:`)
 	return nil
 }
 
-// allClips lists every clip id of a household, newest first, a page at a
-// time: each page ends before the oldest clip of the previous one.
-func (c *memberClient) allClips(ctx context.Context, hh string) ([]string, error) {
-	seen := map[string]bool{}
-	var ids []string
-	to := "9999-12-31T00:00:00Z"
-	for {
-		q := url.Values{"limit": {"1000"}, "to": {to}}
-		resp, err := c.do(ctx, http.MethodGet, "/api/v1/households/"+hh+"/clips?"+q.Encode(), nil, http.StatusOK)
-		if err != nil {
-			return nil, err
-		}
-		var page struct {
-			Clips []struct {
-				ID    string    `json:"id"`
-				Start time.Time `json:"start"`
-			} `json:"clips"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("list clips: %w", err)
-		}
-		fresh := 0
-		for _, cl := range page.Clips {
-			if !seen[cl.ID] {
-				seen[cl.ID] = true
-				ids = append(ids, cl.ID)
-				fresh++
-			}
-		}
-		if len(page.Clips) < 1000 || fresh == 0 {
-			return ids, nil
-		}
-		// Clips starting in the same second as the page's oldest are asked
-		// for again and skipped as seen.
-		to = page.Clips[len(page.Clips)-1].Start.Add(time.Second).UTC().Format(time.RFC3339)
-	}
-}
-
 // clipHeader reads the start of a clip's ciphertext: enough for its age
 // header, which is all a rewrap needs; the rest is never downloaded.
-func (c *memberClient) clipHeader(ctx context.Context, id string) ([]byte, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/api/v1/clips/"+id+"/content", nil, http.StatusOK)
+func clipHeader(ctx context.Context, c *client.Client, id client.ClipID) ([]byte, error) {
+	body, err := c.ClipContent(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	buf := make([]byte, 64<<10)
-	n, err := io.ReadFull(resp.Body, buf)
+	defer body.Close()
+	buf := make([]byte, vault.MaxClipHeaderSize)
+	n, err := io.ReadFull(body, buf)
 	if err != nil && err != io.ErrUnexpectedEOF {
 		return nil, fmt.Errorf("read clip %s: %w", id, err)
 	}

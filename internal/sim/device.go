@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"hearth/client"
 	"hearth/internal/apperr"
 	"hearth/internal/device"
 )
@@ -57,7 +58,7 @@ type Device struct {
 	name   string
 	server string // base URL, no trailing slash
 	broker broker
-	http   *http.Client
+	api    *client.Client // as the device
 	log    *slog.Logger
 
 	running atomic.Bool
@@ -111,9 +112,6 @@ func New(cfg Config) (*Device, error) {
 	if cfg.ClipLength == 0 {
 		cfg.ClipLength = DefaultClipLength
 	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -122,6 +120,10 @@ func New(cfg Config) (*Device, error) {
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	api, err := newAPI(server, cfg.HTTPClient, client.WithDevice(client.DeviceID(c.DeviceID), c.Credential))
+	if err != nil {
+		return nil, apperr.Wrap(op, err)
 	}
 	name := cfg.Name
 	if name == "" {
@@ -132,7 +134,7 @@ func New(cfg Config) (*Device, error) {
 	}
 	return &Device{
 		cfg: cfg, id: device.ID(c.DeviceID), kind: kind, name: name, server: server, broker: b,
-		http: cfg.HTTPClient, log: cfg.Logger.With("device", c.DeviceID, "kind", kind),
+		api: api, log: cfg.Logger.With("device", c.DeviceID, "kind", kind),
 		behave: newBehaviour(kind, cfg.Rand),
 	}, nil
 }

@@ -6,7 +6,8 @@
 // HTTP (Pair), connects to the MQTT broker with its own credential, sends
 // heartbeats and events, obeys commands, and for each recording encrypts a
 // synthetic clip (WriteClip) on its side to the household's members and
-// uploads the ciphertext. It uses no server internals, so what works for it
+// uploads the ciphertext. It uses no server internals: it talks to Hearth
+// through the API client (hearth/client) and MQTT only, so what works for it
 // works for a device on another machine. See docs/devices.md.
 //
 // Every clip contains the bytes of PlaintextMarker, so a test can check

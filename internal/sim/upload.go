@@ -5,20 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"time"
 
 	"filippo.io/age"
 
+	"hearth/client"
 	"hearth/internal/apperr"
-)
-
-// HTTP time limits. An upload streams while the clip is encrypted, so its
-// limit covers both.
-const (
-	requestTimeout = 30 * time.Second
-	uploadTimeout  = 5 * time.Minute
 )
 
 // recordClip makes the synthetic clip of [start, end), encrypts it on the
@@ -35,8 +27,6 @@ func (d *Device) recordClip(ctx context.Context, start, end time.Time) (string, 
 		d.log.Info("no member of the household has a key yet; the clip is not uploaded")
 		return "", nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, uploadTimeout)
-	defer cancel()
 	pr, pw := io.Pipe()
 	encrypted := make(chan error, 1)
 	go func() {
@@ -44,31 +34,24 @@ func (d *Device) recordClip(ctx context.Context, start, end time.Time) (string, 
 		pw.CloseWithError(err) // nil: the server reads EOF
 		encrypted <- err
 	}()
-	q := url.Values{"kind": {"video"}, "start": {start.UTC().Format(time.RFC3339)}, "end": {end.UTC().Format(time.RFC3339)}}
-	var clip struct {
-		ID string `json:"id"`
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.server+"/api/v1/device/clips?"+q.Encode(), pr)
-	if err == nil {
-		req.Header.Set("Content-Type", "application/octet-stream")
-		// 200 rather than 201 means Hearth already had these bytes.
-		err = d.do(req, &clip, http.StatusCreated, http.StatusOK)
+	// The upload streams while the clip is encrypted; created is false
+	// when Hearth already had these bytes.
+	clip, _, err := d.api.UploadClip(ctx, client.ClipUpload{Kind: "video", Start: start, End: end}, pr)
+	if err != nil {
+		err = d.apiError(op, err)
 	}
 	// The server may have answered without reading everything: unblock the
 	// writer. When the upload failed, its error says why; the writer's
 	// follows from it.
 	pr.CloseWithError(errors.New("the upload ended"))
-	if encErr := <-encrypted; err == nil {
-		err = encErr
-	}
-	if err == nil && clip.ID == "" {
-		err = errors.New("the server's answer to the upload has no clip id")
+	if encErr := <-encrypted; err == nil && encErr != nil {
+		err = apperr.Wrap(op, encErr)
 	}
 	if err != nil {
-		return "", apperr.Wrap(op, err)
+		return "", err
 	}
 	d.log.Info("clip uploaded", "clip", clip.ID, "start", start.UTC().Format(time.RFC3339), "recipients", len(recipients))
-	return clip.ID, nil
+	return string(clip.ID), nil
 }
 
 func encryptClip(w io.Writer, to []age.Recipient, name string, start time.Time, length time.Duration) error {
@@ -86,20 +69,12 @@ func encryptClip(w io.Writer, to []age.Recipient, name string, start time.Time, 
 // who has set a key.
 func (d *Device) recipients(ctx context.Context) ([]age.Recipient, error) {
 	const op = "sim.Device.recipients"
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.server+"/api/v1/device/recipients", nil)
+	list, err := d.api.Recipients(ctx)
 	if err != nil {
-		return nil, apperr.Wrap(op, err)
+		return nil, d.apiError(op, err)
 	}
-	var answer struct {
-		Recipients []string `json:"recipients"`
-	}
-	if err := d.do(req, &answer, http.StatusOK); err != nil {
-		return nil, apperr.Wrap(op, err)
-	}
-	out := make([]age.Recipient, 0, len(answer.Recipients))
-	for _, s := range answer.Recipients {
+	out := make([]age.Recipient, 0, len(list))
+	for _, s := range list {
 		r, err := age.ParseX25519Recipient(s)
 		if err != nil {
 			return nil, apperr.Errorf(op, "the server gave a recipient that is not an age X25519 key: %v", err)
@@ -109,13 +84,12 @@ func (d *Device) recipients(ctx context.Context) ([]age.Recipient, error) {
 	return out, nil
 }
 
-// do sends a request authenticated as the device. A refused credential is
-// ErrRefused, as it is on the broker.
-func (d *Device) do(req *http.Request, out any, want ...int) error {
-	req.SetBasicAuth(string(d.id), d.cfg.Credentials.Credential)
-	err := do(d.http, req, out, want...)
+// apiError is apiError for a call the device made. A refused credential
+// is ErrRefused, as it is on the broker.
+func (d *Device) apiError(op string, err error) error {
+	err = apiError(op, d.api, err)
 	if apperr.Is(err, apperr.Unauthenticated) {
-		return &apperr.Error{Code: apperr.Unauthenticated, Message: apperr.MessageOf(err), Err: fmt.Errorf("%w: %w", ErrRefused, err)}
+		return &apperr.Error{Op: op, Code: apperr.Unauthenticated, Message: apperr.MessageOf(err), Err: fmt.Errorf("%w: %w", ErrRefused, err)}
 	}
 	return err
 }
