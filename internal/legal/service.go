@@ -195,6 +195,15 @@ func (s *Service) Demands(ctx context.Context, a Actor) ([]*Demand, error) {
 	return list, apperr.Wrap("legal.Demands", err)
 }
 
+// AddressReadable reports whether staff may read, now, the e-mail address
+// of the account demand d concerns. Not while a court order delays telling
+// the person: a read of their address is listed in their "who accessed my
+// data" and would tell them what the order keeps from them for now. Nor
+// once the account is deleted, when there is none.
+func (s *Service) AddressReadable(d *Demand) bool {
+	return d.Account != "" && !d.NoticeDelayed(s.clock.Now())
+}
+
 // NotifyDue tells the person concerned by every decided demand they have
 // not been told of and whose notice delay has lapsed, and returns how many
 // were told. Running it again, or on several nodes at once, tells nobody

@@ -29,7 +29,7 @@ func (s *Server) needLegal() error {
 // demandRow is a demand as the pages show it.
 type demandRow struct {
 	*legal.Demand
-	Email      string // "" once the account is deleted
+	Email      string // "" once the account is deleted, or while the notice is delayed
 	ReceivedOn string
 	DelayDate  string
 	Notice     string // whether and when the person was told
@@ -44,11 +44,12 @@ func isoDay(t time.Time) string {
 }
 
 // demandRows shows each demand with the address of the account it
-// concerns: staff's read of that address goes through the access gate.
+// concerns where the legal service allows it now: staff's read of that
+// address goes through the access gate.
 func (s *Server) demandRows(r *http.Request, a *auth, list []*legal.Demand) ([]demandRow, error) {
 	ids := make([]identity.UserID, 0, len(list))
 	for _, d := range list {
-		if d.Account != "" {
+		if s.legal.AddressReadable(d) {
 			ids = append(ids, d.Account)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"hearth/internal/identity"
 	"hearth/internal/notice"
@@ -152,6 +153,43 @@ func TestOutboxReadsAreLogged(t *testing.T) {
 		admin.get("/admin/outbox")
 		if n := countEntries(accessEntries(t, ana), "notice.mail", "admin"); n != 2 {
 			t.Errorf("after a second look: %d entries, want 2", n)
+		}
+	})
+}
+
+// TestLegalPageHidesAddressWhileNoticeDelayed: while a court order delays
+// telling the person of a demand, staff's pages do not read their address,
+// since the read would show in their history and tell them; once the delay
+// lapses, the address is read through the gate like any other.
+func TestLegalPageHidesAddressWhileNoticeDelayed(t *testing.T) {
+	onEveryStore(t, func(t *testing.T, e *env) {
+		staff, _, ana := e.staffFlow(t)
+		form := demandForm("subpoena")
+		form.Set("delay_order", "Order 2026-114")
+		form.Set("delay_until", "2026-06-01")
+		id := recordDemand(t, staff, form)
+		for _, path := range []string{"/legal", "/legal/" + id} {
+			p := staff.get(path)
+			if p.status != http.StatusOK || strings.Contains(p.body, "ana@example.org") || !strings.Contains(p.body, "hidden while") {
+				t.Fatalf("%s while the notice is delayed: %d, address shown or not said hidden", path, p.status)
+			}
+		}
+		if got := countEntries(accessEntries(t, ana), "account.email", "staff"); got != 0 {
+			t.Fatalf("%d staff reads of ana's address in her history while the notice is delayed", got)
+		}
+		// Months later (signed in anew: the first session has long expired).
+		e.clock.Set(time.Date(2026, 6, 2, 0, 0, 0, 0, time.UTC))
+		_, en, _, err := e.ids.CreateUser(t.Context(), "staff2@example.org", identity.RoleStaff, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff = e.browser(t)
+		e.logIn(staff, "staff2@example.org", en.Secret)
+		if p := staff.get("/legal/" + id); p.status != http.StatusOK || !strings.Contains(p.body, "ana@example.org") {
+			t.Fatalf("demand page once the delay lapsed: %d", p.status)
+		}
+		if got := countEntries(accessEntries(t, ana), "account.email", "staff"); got != 1 {
+			t.Errorf("%d staff reads of ana's address once the delay lapsed, want 1", got)
 		}
 	})
 }
