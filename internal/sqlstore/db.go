@@ -288,6 +288,26 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return s.QueryRowContext(ctx, args...)
 }
 
+// queryIDs runs a query of one text column and returns its values as
+// identifiers of type T, in the query's order; an empty slice, never nil,
+// when it finds none.
+func queryIDs[T ~string](ctx context.Context, t *tx, query string, args ...any) ([]T, error) {
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, T(id))
+	}
+	return out, rows.Err()
+}
+
 // execCount runs a statement and returns how many rows it changed.
 func (t *tx) execCount(ctx context.Context, query string, args ...any) (int, error) {
 	res, err := t.exec(ctx, query, args...)

@@ -295,20 +295,10 @@ func (s *DeviceStore) ListHouseholdsWithDevices(ctx context.Context, kinds []dev
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")
 	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT DISTINCT household_id FROM devices
+		var err error
+		out, err = queryIDs[household.ID](ctx, tx, `SELECT DISTINCT household_id FROM devices
 			WHERE revoked_at = 0 AND kind IN (`+marks+`) ORDER BY household_id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			out = append(out, household.ID(id))
-		}
-		return rows.Err()
+		return err
 	})
 	return out, err
 }

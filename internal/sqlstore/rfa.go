@@ -24,19 +24,9 @@ func (s *NeighborsStore) ListOptedOut(ctx context.Context) ([]household.ID, erro
 	const op = "sqlstore.ListOptedOut"
 	out := []household.ID{}
 	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT household_id FROM household_rfa_opt_outs WHERE opted_out ORDER BY household_id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			out = append(out, household.ID(id))
-		}
-		return rows.Err()
+		var err error
+		out, err = queryIDs[household.ID](ctx, tx, `SELECT household_id FROM household_rfa_opt_outs WHERE opted_out ORDER BY household_id`)
+		return err
 	})
 	return out, err
 }

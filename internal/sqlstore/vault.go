@@ -201,19 +201,9 @@ func (s *VaultStore) ClipsExist(ctx context.Context, hh household.ID, ids []vaul
 		args = append(args, string(id))
 	}
 	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT id FROM clips WHERE household_id = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY id`, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			out = append(out, vault.ClipID(id))
-		}
-		return rows.Err()
+		var err error
+		out, err = queryIDs[vault.ClipID](ctx, tx, `SELECT id FROM clips WHERE household_id = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY id`, args...)
+		return err
 	})
 	return out, err
 }
@@ -223,19 +213,9 @@ func (s *VaultStore) ClipHouseholds(ctx context.Context) ([]household.ID, error)
 	const op = "sqlstore.ClipHouseholds"
 	out := []household.ID{}
 	err := s.db.read(ctx, op, func(tx *tx) error {
-		rows, err := tx.query(ctx, `SELECT DISTINCT household_id FROM clips ORDER BY household_id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			out = append(out, household.ID(id))
-		}
-		return rows.Err()
+		var err error
+		out, err = queryIDs[household.ID](ctx, tx, `SELECT DISTINCT household_id FROM clips ORDER BY household_id`)
+		return err
 	})
 	return out, err
 }

@@ -119,17 +119,28 @@ func (s *Server) withSession(next handlerFunc) handlerFunc {
 		if r.Header.Get("Authorization") != "" {
 			return apperr.E("web.withSession", apperr.Unauthenticated, msgPageWithToken)
 		}
-		r, err := s.authenticateSession(r)
+		r, err := s.sessionWithCSRF(r)
 		if err != nil {
 			return err
 		}
-		if !isSafe(r.Method) {
-			if err := s.checkCSRF(r); err != nil {
-				return err
-			}
-		}
 		return next(w, r)
 	}
+}
+
+// sessionWithCSRF resolves the session cookie into the request context and
+// checks the CSRF token on unsafe methods, as a cookie is sent by the
+// browser whoever made it send the request.
+func (s *Server) sessionWithCSRF(r *http.Request) (*http.Request, error) {
+	r, err := s.authenticateSession(r)
+	if err != nil {
+		return r, err
+	}
+	if !isSafe(r.Method) {
+		if err := s.checkCSRF(r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
 // withToken is the authentication of the JSON API: a bearer token, which
@@ -152,14 +163,9 @@ func (s *Server) withToken(next handlerFunc) handlerFunc {
 		if !browserAPI[r.Pattern] {
 			return apperr.E("web.withToken", apperr.Unauthenticated, msgAPIWithCookie)
 		}
-		r, err := s.authenticateSession(r)
+		r, err := s.sessionWithCSRF(r)
 		if err != nil {
 			return err
-		}
-		if !isSafe(r.Method) {
-			if err := s.checkCSRF(r); err != nil {
-				return err
-			}
 		}
 		return next(w, r)
 	}
