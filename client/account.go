@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -222,6 +223,22 @@ type Health struct {
 	Status  string `json:"status"` // "ok"
 	Version string `json:"version"`
 	Store   string `json:"store"` // sqlite or postgres
+}
+
+// LogKey returns the note verifier key that the transparency log served at
+// logURL publishes (Hearth's own is at <server>/log/), read from its "key"
+// resource. Taken from the server, it is trust on first use: keep it and
+// pin it afterwards. The answer may be at most 4 KiB.
+func LogKey(ctx context.Context, logURL string, opts ...Option) (string, error) {
+	c, err := New(logURL, append([]Option{WithMaxResponseBytes(4 << 10)}, opts...)...)
+	if err != nil {
+		return "", err
+	}
+	var b []byte
+	if err := c.get(ctx, "/key", nil, &b); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // Health asks whether the server and its database answer; it needs no

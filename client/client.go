@@ -221,6 +221,10 @@ func (c *Client) decode(resp *http.Response, r request, out any) error {
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
+	if raw, ok := out.(*[]byte); ok { // a resource that is not JSON, as read
+		*raw = b
+		return nil
+	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%s %s: the answer is not the JSON expected: %w", r.method, r.path, err)
 	}

@@ -242,3 +242,27 @@ func TestDocExample(t *testing.T) {
 		t.Fatalf("the example in docs/api.md differs from Example:\n%s\nwant:\n%s", docBody, exBody)
 	}
 }
+
+// TestLogKey reads a log's key from under the log's own URL, refuses an
+// answer too large to be a key, and reports a missing one as NotFound.
+func TestLogKey(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /log/key", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hearth.test+1234abcd+AQID\n")
+	})
+	mux.HandleFunc("GET /huge/key", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("k", 5000))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	key, err := client.LogKey(t.Context(), srv.URL+"/log/")
+	if err != nil || key != "hearth.test+1234abcd+AQID" {
+		t.Fatalf("LogKey = %q, %v", key, err)
+	}
+	if _, err := client.LogKey(t.Context(), srv.URL+"/huge"); !errors.Is(err, client.ErrResponseTooLarge) {
+		t.Errorf("a 5000-byte key: %v, want ErrResponseTooLarge", err)
+	}
+	if _, err := client.LogKey(t.Context(), srv.URL+"/nothing/"); !client.IsCode(err, client.NotFound) {
+		t.Errorf("no key there: %v, want not found", err)
+	}
+}

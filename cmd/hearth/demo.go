@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,13 +159,12 @@ func seedDemo(ctx context.Context, m *Main) (*demoState, error) {
 	if _, err := m.Households.Join(ctx, users[1], invitation); err != nil {
 		return nil, err
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
 	for _, dd := range demoDevices {
 		code, _, err := m.Devices.StartPairing(ctx, users[0], h.ID, dd.kind, dd.name)
 		if err != nil {
 			return nil, err
 		}
-		creds, err := sim.Pair(ctx, client, m.URL(), code)
+		creds, err := sim.Pair(ctx, nil, m.URL(), code)
 		if err != nil {
 			return nil, err
 		}

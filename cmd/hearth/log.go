@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"time"
+	"strings"
 
+	"hearth/client"
 	"hearth/internal/translog"
 )
 
@@ -109,21 +109,9 @@ Flags:`)
 	return nil
 }
 
-// fetchKey GETs the verifier key a log server publishes, for trust on first use.
+// fetchKey reads the verifier key a log server publishes at keyURL, for
+// trust on first use.
 func fetchKey(ctx context.Context, keyURL string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, keyURL, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", keyURL, resp.Status)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 4096))
+	key, err := client.LogKey(ctx, strings.TrimSuffix(keyURL, "key"))
+	return []byte(key), err
 }
