@@ -132,7 +132,8 @@ func TestNotifyDueOnTwoNodes(t *testing.T) {
 		}
 	}
 	f.clock.Set(until)
-	other := legal.NewService(sqlstore.NewLegalStore(f.db), f.log, f.ids, f.notices, f.clock, nil, subjectKey)
+	other := legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(f.db), Log: f.log, Accounts: f.ids, Notifier: f.notices,
+		Clock: f.clock, SubjectKey: subjectKey})
 	var wg sync.WaitGroup
 	sent := make([]int, 2)
 	for i, svc := range []*legal.Service{f.svc, other} {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"hearth/internal/legal"
 	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
+	"hearth/internal/testkit"
 	"hearth/internal/translog"
 )
 
@@ -35,8 +35,8 @@ type fixture struct {
 	svc     *legal.Service
 	log     *translog.Log
 	notices *notice.Service
-	users   *sqlstore.IdentityStore
 	ids     *identity.Service
+	kit     *testkit.Kit
 	clock   *clock.Fake
 	staff   legal.Actor
 	admin   legal.Actor
@@ -47,29 +47,8 @@ var subjectKey = []byte(strings.Repeat("k", 32))
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	clk := clock.NewFake(now)
-	users := sqlstore.NewIdentityStore(db)
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(users, clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	f := &fixture{db: db, log: lg, notices: notices, users: users, ids: ids, clock: clk,
-		svc: legal.NewService(sqlstore.NewLegalStore(db), lg, ids, notices, clk, nil, subjectKey)}
+	k := testkit.New(t, "", testkit.Options{Now: now, SubjectKey: subjectKey})
+	f := &fixture{db: k.DB, log: k.Log, notices: k.Notices, ids: k.Identity, clock: k.Clock, svc: k.Legal, kit: k}
 	f.staff = f.user(t, "staff", identity.RoleStaff)
 	f.admin = f.user(t, "admin", identity.RoleAdmin)
 	f.ana = f.user(t, "ana", identity.RoleResident).ID
@@ -78,12 +57,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) user(t *testing.T, name string, role identity.Role) legal.Actor {
 	t.Helper()
-	id := identity.UserID("u_" + name)
-	if err := f.users.CreateUser(context.Background(), &identity.User{ID: id, Email: name + "@example.org", Role: role,
-		Status: identity.StatusActive, PasswordHash: "x", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	return legal.Actor{ID: id, Role: role}
+	return legal.Actor{ID: f.kit.User(t, name, role), Role: role}
 }
 
 func goodDemand(typ legal.Type) legal.NewDemand {
@@ -455,7 +429,8 @@ func TestNothingWithoutTheLog(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.Subpoena))
-	broken := legal.NewService(sqlstore.NewLegalStore(f.db), failingLog{}, f.ids, f.notices, f.clock, nil, subjectKey)
+	broken := legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(f.db), Log: failingLog{}, Accounts: f.ids, Notifier: f.notices,
+		Clock: f.clock, SubjectKey: subjectKey})
 	_, err := broken.Record(ctx, f.staff, goodDemand(legal.Subpoena))
 	wantErr(t, "Record without the log", err, apperr.Unavailable, "transparency log")
 	_, err = broken.Decide(ctx, f.staff, d.ID, legal.Decision{Outcome: legal.Full, Produced: []legal.Category{legal.AccountData}})

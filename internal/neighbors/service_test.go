@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/neighbors"
-	"hearth/internal/sqlstore"
+	"hearth/internal/testkit"
 	"hearth/internal/translog"
 )
 
@@ -34,7 +33,7 @@ type fixture struct {
 	svc        *neighbors.Service
 	households *household.Service
 	log        *translog.Log
-	users      *sqlstore.IdentityStore
+	kit        *testkit.Kit
 	clock      *clock.Fake
 	officer    neighbors.Actor
 	admin      neighbors.Actor
@@ -43,28 +42,15 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	clk := clock.NewFake(now)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	f := &fixture{svc: neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil), households: hh, log: lg,
-		users: sqlstore.NewIdentityStore(db), clock: clk}
+	k := testkit.New(t, "", testkit.Options{Now: now})
+	f := &fixture{svc: k.Neighbors, households: k.Households, log: k.Log, clock: k.Clock, kit: k}
 	f.officer = f.user(t, "officer", identity.RoleAgencyOfficer)
 	f.admin = f.user(t, "admin", identity.RoleAdmin)
-	if f.agency, err = f.svc.RegisterAgency(ctx, f.officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice}); err != nil {
+	var err error
+	if f.agency, err = f.svc.RegisterAgency(context.Background(), f.officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice}); err != nil {
 		t.Fatal(err)
 	}
-	if f.agency, err = f.svc.VerifyAgency(ctx, f.admin, f.agency.ID); err != nil {
+	if f.agency, err = f.svc.VerifyAgency(context.Background(), f.admin, f.agency.ID); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -72,12 +58,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) user(t *testing.T, name string, role identity.Role) neighbors.Actor {
 	t.Helper()
-	id := identity.UserID("u_" + name)
-	if err := f.users.CreateUser(context.Background(), &identity.User{ID: id, Email: name + "@example.org", Role: role,
-		Status: identity.StatusActive, PasswordHash: "x", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	return neighbors.Actor{ID: id, Role: role}
+	return neighbors.Actor{ID: f.kit.User(t, name, role), Role: role}
 }
 
 // Earth's mean radius, as geo measures areas.
