@@ -373,3 +373,18 @@ func deriveKey(secret []byte, purpose string) []byte {
 	m.Write([]byte("hearth key: " + purpose))
 	return m.Sum(nil)
 }
+
+// The real services are what the web's interfaces describe.
+var (
+	_ web.Identity   = (*identity.Service)(nil)
+	_ web.Access     = (*access.Service)(nil)
+	_ web.Notices    = (*notice.Service)(nil)
+	_ web.Households = (*household.Service)(nil)
+	_ web.Devices    = (*device.Service)(nil)
+	_ web.Vault      = (*vault.Service)(nil)
+	_ web.Neighbors  = (*neighbors.Service)(nil)
+	_ web.Feed       = (*feed.Service)(nil)
+	_ web.Legal      = (*legal.Service)(nil)
+	_ web.Report     = (*transparency.Service)(nil)
+	_ web.PublicLog  = (*translog.Log)(nil)
+)
