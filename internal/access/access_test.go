@@ -3,7 +3,6 @@ package access_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
-	"k8s.io/klog/v2"
 
 	"hearth/internal/access"
 	"hearth/internal/apperr"
@@ -22,12 +20,7 @@ import (
 	"hearth/internal/translog"
 )
 
-// TestMain keeps the log library's info lines (one per new log directory)
-// out of the test output; warnings and errors still show.
-func TestMain(m *testing.M) {
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 type fixture struct {
 	svc     *access.Service

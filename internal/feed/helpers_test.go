@@ -3,14 +3,11 @@ package feed_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"math"
-	"os"
 	"testing"
 	"time"
 
 	"filippo.io/age"
-	"k8s.io/klog/v2"
 
 	"hearth/internal/clock"
 	"hearth/internal/device"
@@ -25,11 +22,7 @@ import (
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func TestMain(m *testing.M) {
-	// The log library reports through klog; keep test output to failures.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // fixture is the feed over real services on a fresh SQLite database.
 type fixture struct {

@@ -4,19 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"hearth/internal/apperr"
-	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/legal"
-	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 	"hearth/internal/testkit"
 	"hearth/internal/translog"
@@ -24,23 +18,14 @@ import (
 
 var now = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
-func TestMain(m *testing.M) {
-	// The log library reports through klog; keep test output to failures.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 type fixture struct {
-	db      *sqlstore.DB
-	svc     *legal.Service
-	log     *translog.Log
-	notices *notice.Service
-	ids     *identity.Service
-	kit     *testkit.Kit
-	clock   *clock.Fake
-	staff   legal.Actor
-	admin   legal.Actor
-	ana     identity.UserID // the account demands are about
+	*testkit.Kit
+	svc   *legal.Service
+	staff legal.Actor
+	admin legal.Actor
+	ana   identity.UserID // the account demands are about
 }
 
 var subjectKey = []byte(strings.Repeat("k", 32))
@@ -48,7 +33,7 @@ var subjectKey = []byte(strings.Repeat("k", 32))
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	k := testkit.New(t, "", testkit.Options{Now: now, SubjectKey: subjectKey})
-	f := &fixture{db: k.DB, log: k.Log, notices: k.Notices, ids: k.Identity, clock: k.Clock, svc: k.Legal, kit: k}
+	f := &fixture{Kit: k, svc: k.Legal}
 	f.staff = f.user(t, "staff", identity.RoleStaff)
 	f.admin = f.user(t, "admin", identity.RoleAdmin)
 	f.ana = f.user(t, "ana", identity.RoleResident).ID
@@ -57,7 +42,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) user(t *testing.T, name string, role identity.Role) legal.Actor {
 	t.Helper()
-	return legal.Actor{ID: f.kit.User(t, name, role), Role: role}
+	return legal.Actor{ID: f.User(t, name, role), Role: role}
 }
 
 func goodDemand(typ legal.Type) legal.NewDemand {
@@ -88,7 +73,7 @@ func wantErr(t *testing.T, what string, err error, code apperr.Code, msg string)
 // entry reads and parses log entry i.
 func (f *fixture) entry(t *testing.T, i uint64) (translog.RawEntry, map[string]any) {
 	t.Helper()
-	raw, err := f.log.ReadEntry(context.Background(), i)
+	raw, err := f.Log.ReadEntry(context.Background(), i)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +379,7 @@ func TestLogged(t *testing.T) {
 				t.Errorf("%s %s = %s, want %s", tc.typ, k, got, mustJSON(v))
 			}
 		}
-		raw, _ := f.log.ReadEntry(ctx, tc.index)
+		raw, _ := f.Log.ReadEntry(ctx, tc.index)
 		for _, secret := range []string{string(f.ana), "ana@example.org", n.Scope, string(f.staff.ID)} {
 			if strings.Contains(string(raw), secret) {
 				t.Errorf("%s names %q: %s", tc.typ, secret, raw)
@@ -429,8 +414,8 @@ func TestNothingWithoutTheLog(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.Subpoena))
-	broken := legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(f.db), Log: failingLog{}, Accounts: f.ids, Notifier: f.notices,
-		Clock: f.clock, SubjectKey: subjectKey})
+	broken := legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(f.DB), Log: failingLog{}, Accounts: f.Identity, Notifier: f.Notices,
+		Clock: f.Clock, SubjectKey: subjectKey})
 	_, err := broken.Record(ctx, f.staff, goodDemand(legal.Subpoena))
 	wantErr(t, "Record without the log", err, apperr.Unavailable, "transparency log")
 	_, err = broken.Decide(ctx, f.staff, d.ID, legal.Decision{Outcome: legal.Full, Produced: []legal.Category{legal.AccountData}})

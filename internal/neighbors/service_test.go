@@ -2,48 +2,35 @@ package neighbors_test
 
 import (
 	"context"
-	"log/slog"
 	"math"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"hearth/internal/apperr"
-	"hearth/internal/clock"
 	"hearth/internal/geo"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/neighbors"
 	"hearth/internal/testkit"
-	"hearth/internal/translog"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func TestMain(m *testing.M) {
-	// The log library reports through klog; keep test output to failures.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 type fixture struct {
-	svc        *neighbors.Service
-	households *household.Service
-	log        *translog.Log
-	kit        *testkit.Kit
-	clock      *clock.Fake
-	officer    neighbors.Actor
-	admin      neighbors.Actor
-	agency     *neighbors.Agency
+	*testkit.Kit
+	svc     *neighbors.Service
+	officer neighbors.Actor
+	admin   neighbors.Actor
+	agency  *neighbors.Agency
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	k := testkit.New(t, "", testkit.Options{Now: now})
-	f := &fixture{svc: k.Neighbors, households: k.Households, log: k.Log, clock: k.Clock, kit: k}
+	f := &fixture{Kit: k, svc: k.Neighbors}
 	f.officer = f.user(t, "officer", identity.RoleAgencyOfficer)
 	f.admin = f.user(t, "admin", identity.RoleAdmin)
 	var err error
@@ -58,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) user(t *testing.T, name string, role identity.Role) neighbors.Actor {
 	t.Helper()
-	return neighbors.Actor{ID: f.kit.User(t, name, role), Role: role}
+	return neighbors.Actor{ID: f.User(t, name, role), Role: role}
 }
 
 // Earth's mean radius, as geo measures areas.
@@ -175,10 +162,10 @@ func TestRequestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The request is in the log, whole, by the time anyone can read it.
-	if _, err := f.log.AwaitCheckpoint(ctx, r.PostedIndex); err != nil {
+	if _, err := f.Log.AwaitCheckpoint(ctx, r.PostedIndex); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := f.log.ReadEntry(ctx, r.PostedIndex)
+	raw, err := f.Log.ReadEntry(ctx, r.PostedIndex)
 	for _, want := range []string{string(neighbors.EntryRequestPosted), string(r.ID), "PP-2026-0042", "Det. Martin"} {
 		if err != nil || !strings.Contains(string(raw), want) {
 			t.Fatalf("log entry %d lacks %q: %s, %v", r.PostedIndex, want, raw, err)
@@ -197,7 +184,7 @@ func TestRequestLifecycle(t *testing.T) {
 			t.Errorf("%s posts for the agency: %v", who.ID, err)
 		}
 	}
-	f.clock.Advance(time.Hour)
+	f.Clock.Advance(time.Hour)
 	resolved, err := f.svc.ResolveRequest(ctx, f.officer, r.ID)
 	if err != nil || !resolved.Resolved() || resolved.ResolvedIndex <= r.PostedIndex {
 		t.Fatalf("resolve: %+v, %v", resolved, err)
@@ -256,12 +243,12 @@ func TestOptOut(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	ana, bob, eve := f.user(t, "ana", identity.RoleResident), f.user(t, "bob", identity.RoleResident), f.user(t, "eve", identity.RoleResident)
-	h, err := f.households.Create(ctx, ana.ID, household.NewHousehold{Name: "Home", Home: household.Location{Lat: paris.Lat, Lng: paris.Lng}, TimeZone: "Europe/Paris", RetentionDays: 30})
+	h, err := f.Households.Create(ctx, ana.ID, household.NewHousehold{Name: "Home", Home: household.Location{Lat: paris.Lat, Lng: paris.Lng}, TimeZone: "Europe/Paris", RetentionDays: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, _ := f.households.Invite(ctx, ana.ID, h.ID)
-	if _, err := f.households.Join(ctx, bob.ID, token); err != nil {
+	token, _, _ := f.Households.Invite(ctx, ana.ID, h.ID)
+	if _, err := f.Households.Join(ctx, bob.ID, token); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := f.svc.OptedOut(ctx, bob.ID, h.ID); err != nil || v {
