@@ -62,6 +62,10 @@ var (
 	// its tiles in a directory through Tessera's POSIX driver, and syncs
 	// that directory itself after a crash.
 	fileSystemOwners = map[string][]string{"translog": {"os", "path/filepath", "syscall"}}
+	// testKits build real services over real stores for tests: they may
+	// import domains, sqlstore (and its sqltest), blobstore and libraries,
+	// and only test files import them.
+	testKits = map[string]bool{"testkit": true}
 )
 
 func TestDependencyRules(t *testing.T) {
@@ -73,6 +77,11 @@ func TestDependencyRules(t *testing.T) {
 		t.Fatal("no packages found")
 	}
 	pkgs = append(pkgs, "client")
+	for _, imp := range imports(t, "cmd") {
+		if msg := violation("main", imp); msg != "" && testKitImport(imp) {
+			t.Errorf("cmd imports %s: %s", imp, msg)
+		}
+	}
 	for _, dir := range pkgs {
 		name := filepath.Base(dir)
 		for _, imp := range imports(t, dir) {
@@ -87,7 +96,27 @@ func TestDependencyRules(t *testing.T) {
 // (besides cmd/hearth): a virtual device talks to Hearth as a real one would.
 var clientUsers = map[string]bool{"sim": true}
 
+// testKitImport reports whether imp is a test kit.
+func testKitImport(imp string) bool {
+	inner, ok := strings.CutPrefix(imp, "hearth/internal/")
+	return ok && testKits[strings.SplitN(inner, "/", 2)[0]]
+}
+
 func violation(pkg, imp string) string {
+	if testKitImport(imp) {
+		return "only test files import a test kit"
+	}
+	if testKits[pkg] {
+		if inner, ok := strings.CutPrefix(imp, "hearth/internal/"); ok {
+			inner = strings.SplitN(inner, "/", 2)[0]
+			if inner != "sqlstore" && inner != "blobstore" && !kernel[inner] && !isListedDomain(inner) {
+				return "a test kit imports domains, sqlstore and blobstore only"
+			}
+		} else if strings.HasPrefix(imp, "hearth/") {
+			return "a test kit imports domains, sqlstore and blobstore only"
+		}
+		return ""
+	}
 	if pkg == "client" {
 		switch {
 		case imp == "hearth/internal/apperr":
@@ -205,6 +234,10 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{"client", "filippo.io/age"},
 		{"web", "hearth/client"},
 		{"identity", "hearth/client"},
+		{"web", "hearth/internal/testkit"},
+		{"identity", "hearth/internal/testkit"},
+		{"main", "hearth/internal/testkit"},
+		{"testkit", "hearth/internal/web"},
 	} {
 		if violation(tc.pkg, tc.imp) == "" {
 			t.Errorf("%s importing %s was allowed", tc.pkg, tc.imp)
@@ -224,6 +257,9 @@ func TestDependencyRulesCatchViolations(t *testing.T) {
 		{"client", "hearth/internal/apperr"},
 		{"client", "net/http"},
 		{"sim", "hearth/client"},
+		{"testkit", "hearth/internal/sqlstore/sqltest"},
+		{"testkit", "hearth/internal/vault"},
+		{"testkit", "filippo.io/age"},
 	} {
 		if msg := violation(tc.pkg, tc.imp); msg != "" {
 			t.Errorf("%s importing %s refused: %s", tc.pkg, tc.imp, msg)

@@ -81,9 +81,8 @@ func NewMain(cfg Config, log *slog.Logger) *Main {
 	return &Main{Config: cfg, Clock: clock.Real{}, Logger: log, IdentityConfig: identity.DefaultConfig()}
 }
 
-// openStore opens the data directory, the database and the identity service:
-// what both serve and admin need.
-func (m *Main) openStore(ctx context.Context) error {
+// openDB opens the data directory and the database.
+func (m *Main) openDB(ctx context.Context) error {
 	if err := os.MkdirAll(m.Config.Data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -92,7 +91,17 @@ func (m *Main) openStore(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
-	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), m.Clock, rand.Reader, identity.LoadCommonPasswords(), m.IdentityConfig)
+	return nil
+}
+
+// openStore opens the database and an identity service with no log and no
+// e-mail: what the admin commands need. They read no one else's address
+// and send no sign-up mail.
+func (m *Main) openStore(ctx context.Context) error {
+	if err := m.openDB(ctx); err != nil {
+		return err
+	}
+	ids, err := identity.NewService(identity.Deps{Store: sqlstore.NewIdentityStore(m.DB), Clock: m.Clock, Config: m.IdentityConfig})
 	if err != nil {
 		return err
 	}
@@ -100,11 +109,15 @@ func (m *Main) openStore(ctx context.Context) error {
 	return nil
 }
 
-// Open starts everything: store, services, background jobs and the HTTP listener.
+// Open starts everything: store, services, background jobs and the HTTP
+// listener. Services are built in the order of their dependencies, each
+// with everything it needs; the two cycles (identity and notices, devices
+// and their gateway) go through a relay made first.
 func (m *Main) Open(ctx context.Context) error {
-	if err := m.openStore(ctx); err != nil {
+	if err := m.openDB(ctx); err != nil {
 		return err
 	}
+	// The server secret is read once; every key is derived from it.
 	secret, err := loadOrCreateSecret(m.Config.SecretPath())
 	if err != nil {
 		return err
@@ -115,15 +128,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.Notices = notice.NewService(sqlstore.NewNoticeStore(m.DB), m.Clock, rand.Reader)
-	gate := access.NewGate(m.Log, sqlstore.NewAccessStore(m.DB),
-		access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), m.Clock, rand.Reader)
-	m.Identity.SetReadLog(gate)
-	m.setUpMail(gate)
-	m.Access = access.NewService(gate, m.Identity, m.Notices)
-	m.Households = household.NewService(sqlstore.NewHouseholdStore(m.DB), m.Clock, rand.Reader)
-	m.Neighbors = neighbors.NewService(sqlstore.NewNeighborsStore(m.DB), m.Log, m.Households, m.Clock, rand.Reader)
-	m.Devices = device.NewService(sqlstore.NewDeviceStore(m.DB), m.Households, m.Clock, rand.Reader)
+	gate := access.NewGate(access.GateDeps{Log: m.Log, Store: sqlstore.NewAccessStore(m.DB),
+		Pseudonyms: access.NewPseudonyms(deriveKey(secret, "log subject"), deriveKey(secret, "log actor")), Clock: m.Clock})
+	if err := m.wireMail(gate); err != nil {
+		return err
+	}
+	m.Access = access.NewService(access.Deps{Gate: gate, Accounts: m.Identity, Notifier: m.Notices})
+	m.Households = household.NewService(household.Deps{Store: sqlstore.NewHouseholdStore(m.DB), Clock: m.Clock})
+	gateway := &device.Relay{} // the gateway is attached once built: it needs the device service
+	m.Devices = device.NewService(device.Deps{Store: sqlstore.NewDeviceStore(m.DB), Members: m.Households, Gateway: gateway, Clock: m.Clock})
 	blobsURL, err := m.Config.BlobsURL()
 	if err != nil {
 		return err
@@ -131,21 +144,16 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Blobs, err = blobstore.Open(ctx, blobsURL); err != nil {
 		return err
 	}
-	m.Vault = vault.NewService(sqlstore.NewVaultStore(m.DB), m.Blobs, m.Households, m.Clock, rand.Reader, vault.DefaultConfig())
-	if err := m.connectNeighbors(ctx, gate); err != nil {
+	m.Vault = vault.NewService(vault.Deps{Store: sqlstore.NewVaultStore(m.DB), Blobs: m.Blobs, Households: m.Households, Clock: m.Clock})
+	if err := m.wireNeighbors(ctx, gate); err != nil {
 		return err
 	}
-
-	if err := m.wireLegal(ctx); err != nil {
-		return err
-	}
-	if err := m.wireFeed(ctx); err != nil {
-		return err
-	}
+	m.wireLegal(secret)
+	m.wireFeed()
 
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if err := m.startGateway(ctx); err != nil {
+	if err := m.startGateway(ctx, gateway); err != nil {
 		return err
 	}
 	m.Web, err = web.New(web.Config{
@@ -199,7 +207,7 @@ func (m *Main) Open(ctx context.Context) error {
 // client of an external one. When the default port is taken (another broker
 // runs on this machine), the embedded broker takes a free port instead and
 // says so: devices learn the address when they pair.
-func (m *Main) startGateway(ctx context.Context) error {
+func (m *Main) startGateway(ctx context.Context, relay *device.Relay) error {
 	listen := m.Config.MQTT
 	if m.Config.MQTTExternal == "" && m.Config.sources["mqtt"] == "default" {
 		if l, err := net.Listen("tcp", listen); err != nil {
@@ -216,6 +224,7 @@ func (m *Main) startGateway(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	relay.Attach(gw)
 	if err := gw.Start(ctx); err != nil {
 		gw.Close()
 		return fmt.Errorf("start the device gateway on %s: %w", listen, err)
@@ -364,3 +373,18 @@ func deriveKey(secret []byte, purpose string) []byte {
 	m.Write([]byte("hearth key: " + purpose))
 	return m.Sum(nil)
 }
+
+// The real services are what the web's interfaces describe.
+var (
+	_ web.Identity   = (*identity.Service)(nil)
+	_ web.Access     = (*access.Service)(nil)
+	_ web.Notices    = (*notice.Service)(nil)
+	_ web.Households = (*household.Service)(nil)
+	_ web.Devices    = (*device.Service)(nil)
+	_ web.Vault      = (*vault.Service)(nil)
+	_ web.Neighbors  = (*neighbors.Service)(nil)
+	_ web.Feed       = (*feed.Service)(nil)
+	_ web.Legal      = (*legal.Service)(nil)
+	_ web.Report     = (*transparency.Service)(nil)
+	_ web.PublicLog  = (*translog.Log)(nil)
+)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
 	"errors"
 
 	"filippo.io/age"
@@ -12,10 +10,9 @@ import (
 )
 
 // wireFeed builds the neighbours feed.
-func (m *Main) wireFeed(ctx context.Context) error {
-	m.Feed = feed.NewService(sqlstore.NewFeedStore(m.DB), feed.Deps{Households: m.Households, Vault: m.Vault,
-		Requests: m.Neighbors, Log: m.Log, Keys: ageKeys{}, Clock: m.Clock, Rand: rand.Reader})
-	return nil
+func (m *Main) wireFeed() {
+	m.Feed = feed.NewService(feed.Deps{Store: sqlstore.NewFeedStore(m.DB), Households: m.Households, Vault: m.Vault,
+		Requests: m.Neighbors, Log: m.Log, Keys: ageKeys{}, Clock: m.Clock})
 }
 
 // ageKeys reads the age identities posts carry, for the feed domain, which

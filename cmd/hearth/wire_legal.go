@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"time"
 
 	"hearth/internal/jobs"
@@ -14,15 +13,10 @@ import (
 // wireLegal builds the legal-demand workflow and the transparency report.
 // The key of the commitments legal demands carry in the log is derived from
 // the server secret, as every other key is.
-func (m *Main) wireLegal(ctx context.Context) error {
-	secret, err := loadOrCreateSecret(m.Config.SecretPath())
-	if err != nil {
-		return err
-	}
-	m.Legal = legal.NewService(sqlstore.NewLegalStore(m.DB), m.Log, m.Identity, m.Notices, m.Clock, rand.Reader,
-		deriveKey(secret, "legal demand subject"))
-	m.Report = transparency.NewService(m.Legal, m.Neighbors, m.Clock)
-	return nil
+func (m *Main) wireLegal(secret []byte) {
+	m.Legal = legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(m.DB), Log: m.Log, Accounts: m.Identity,
+		Notifier: m.Notices, Clock: m.Clock, SubjectKey: deriveKey(secret, "legal demand subject")})
+	m.Report = transparency.NewService(transparency.Deps{Legal: m.Legal, Neighbours: m.Neighbors, Clock: m.Clock})
 }
 
 // legalNoticeInterval is how often the service looks for legal-demand

@@ -6,20 +6,52 @@ import (
 	"time"
 
 	"hearth/internal/access"
+	"hearth/internal/apperr"
+	"hearth/internal/identity"
 	"hearth/internal/jobs"
 	"hearth/internal/mail"
+	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
 )
 
 // sendMailEvery is how often queued e-mail goes to the SMTP server.
 const sendMailEvery = 15 * time.Second
 
-// setUpMail makes every notice an e-mail too, queued in the outbox, whose
-// reads by administrators go through gate, and sends sign-up confirmations
-// the same way.
-func (m *Main) setUpMail(gate *access.Gate) {
-	m.Notices.SetMail(sqlstore.NewNoticeStore(m.DB), m.Identity, gate, m.Config.PublicURL, m.Logger.With("component", "mail"))
-	m.Identity.SetMailer(m.Notices, m.Config.PublicURL)
+// wireMail builds the identity and notice services: every notice is an
+// e-mail too, queued in the outbox, whose reads by administrators go
+// through gate, and sign-up confirmations are sent the same way. Reads of
+// others' addresses are recorded through gate.
+//
+// The two need each other: notices find people's addresses through
+// identity, and identity queues sign-up mail through notices. Identity is
+// built first, with a relay as its mailer that is pointed at the notices
+// once they exist; nobody signs up before serving starts.
+func (m *Main) wireMail(gate *access.Gate) error {
+	mailer := &mailRelay{}
+	ids, err := identity.NewService(identity.Deps{Store: sqlstore.NewIdentityStore(m.DB), Clock: m.Clock, Config: m.IdentityConfig,
+		ReadLog: gate, Mailer: mailer, SiteURL: m.Config.PublicURL})
+	if err != nil {
+		return err
+	}
+	m.Identity = ids
+	store := sqlstore.NewNoticeStore(m.DB)
+	m.Notices = notice.NewService(notice.Deps{Store: store, Clock: m.Clock, Mail: store, Emails: m.Identity, Gate: gate,
+		SiteURL: m.Config.PublicURL, Logger: m.Logger.With("component", "mail")})
+	mailer.notices = m.Notices
+	return nil
+}
+
+// mailRelay is identity's mailer, forwarding to the notice service built
+// after it (see wireMail).
+type mailRelay struct{ notices *notice.Service }
+
+// SendMail queues the e-mail in the outbox. Unavailable until the notices
+// are built.
+func (r *mailRelay) SendMail(ctx context.Context, user identity.UserID, to, subject, body string) error {
+	if r.notices == nil {
+		return apperr.E("main.mailRelay", apperr.Unavailable, "E-mail is not set up on this server.")
+	}
+	return r.notices.SendMail(ctx, user, to, subject, body)
 }
 
 // mailJobs drain the outbox through the configured SMTP server; without

@@ -7,15 +7,17 @@ import (
 	"hearth/internal/access"
 	"hearth/internal/jobs"
 	"hearth/internal/neighbors"
+	"hearth/internal/sqlstore"
 )
 
-// connectNeighbors gives the neighbours service what fan-out and
-// submissions need, registers it to follow homes and cameras, builds its
-// geo index from the store and finishes any delivery a stop cut short.
-func (m *Main) connectNeighbors(ctx context.Context, gate *access.Gate) error {
-	m.Neighbors.Connect(neighbors.Collaborators{
+// wireNeighbors builds the neighbours service, registers it to follow
+// homes and cameras, builds its geo index from the store and finishes any
+// delivery a stop cut short.
+func (m *Main) wireNeighbors(ctx context.Context, gate *access.Gate) error {
+	m.Neighbors = neighbors.NewService(neighbors.Deps{
+		Store: sqlstore.NewNeighborsStore(m.DB), Log: m.Log, Households: m.Households,
 		Cameras: m.Devices, Notifier: m.Notices, Clips: m.Vault, Gate: gate,
-		Logger: m.Logger.With("component", "neighbors"),
+		Logger: m.Logger.With("component", "neighbors"), Clock: m.Clock,
 	})
 	m.Households.AddHomeObserver(m.Neighbors)
 	m.Devices.AddCameraObserver(m.Neighbors)

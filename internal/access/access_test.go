@@ -3,7 +3,6 @@ package access_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,23 +10,17 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
-	"k8s.io/klog/v2"
 
 	"hearth/internal/access"
 	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/notice"
-	"hearth/internal/sqlstore"
+	"hearth/internal/testkit"
 	"hearth/internal/translog"
 )
 
-// TestMain keeps the log library's info lines (one per new log directory)
-// out of the test output; warnings and errors still show.
-func TestMain(m *testing.M) {
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 type fixture struct {
 	svc     *access.Service
@@ -42,44 +35,17 @@ type fixture struct {
 	staff, staff2, admin, ana access.Actor
 }
 
-const password = "correct horse battery staple"
-
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
+	k := testkit.New(t, "", testkit.Options{Now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)})
+	f := &fixture{svc: k.Access, gate: k.Gate, log: k.Log, ids: k.Identity, notices: k.Notices, clock: k.Clock, names: k.Pseudonyms, logDir: k.LogDir}
+	mk := func(name string, role identity.Role) access.Actor {
+		return access.Actor{ID: k.User(t, name, role), Role: role}
 	}
-	t.Cleanup(func() { db.Close() })
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	names := access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32)))
-	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), names, clk, nil)
-	f := &fixture{svc: access.NewService(gate, ids, notices), gate: gate, log: lg, ids: ids, notices: notices, clock: clk, names: names, logDir: filepath.Join(dir, "log")}
-	mk := func(email string, role identity.Role) access.Actor {
-		u, _, _, err := ids.CreateUser(ctx, email, role, password)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return access.Actor{ID: u.ID, Role: role}
-	}
-	f.staff = mk("staff@example.org", identity.RoleStaff)
-	f.staff2 = mk("staff2@example.org", identity.RoleStaff)
-	f.admin = mk("admin@example.org", identity.RoleAdmin)
-	f.ana = mk("ana@example.org", identity.RoleResident)
+	f.staff = mk("staff", identity.RoleStaff)
+	f.staff2 = mk("staff2", identity.RoleStaff)
+	f.admin = mk("admin", identity.RoleAdmin)
+	f.ana = mk("ana", identity.RoleResident)
 	return f
 }
 

@@ -45,12 +45,28 @@ type Gate struct {
 	rand  io.Reader
 }
 
+// GateDeps are what a Gate works with. Log, Store and Pseudonyms are
+// required: the gate depends on nothing else, so it is built before the
+// services whose reads it records.
+type GateDeps struct {
+	Log        Log
+	Store      Store
+	Pseudonyms *Pseudonyms
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of ids; crypto/rand when nil.
+	Rand io.Reader
+}
+
 // NewGate returns a Gate.
-func NewGate(log Log, store Store, names *Pseudonyms, clk clock.Clock, rnd io.Reader) *Gate {
-	if rnd == nil {
-		rnd = rand.Reader
+func NewGate(d GateDeps) *Gate {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
 	}
-	return &Gate{log: log, store: store, names: names, clock: clk, rand: rnd}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	return &Gate{log: d.Log, store: d.Store, names: d.Pseudonyms, clock: d.Clock, rand: d.Rand}
 }
 
 // Record appends the read to the log, durably, then keeps it for the

@@ -102,11 +102,20 @@ type Service struct {
 	rand     io.Reader
 }
 
-// NewService returns a Service reading through gate.
-func NewService(gate *Gate, accounts Accounts, notify Notifier) *Service {
+// Deps are what a Service works with; all are required. The service
+// shares the gate's log, store, pseudonyms, clock and randomness.
+type Deps struct {
+	Gate     *Gate
+	Accounts Accounts
+	Notifier Notifier
+}
+
+// NewService returns a Service reading through d.Gate.
+func NewService(d Deps) *Service {
+	g := d.Gate
 	return &Service{
-		gate: gate, log: gate.log, store: gate.store, accounts: accounts, notify: notify,
-		names: gate.names, clock: gate.clock, rand: gate.rand,
+		gate: g, log: g.log, store: g.store, accounts: d.Accounts, notify: d.Notifier,
+		names: g.names, clock: g.clock, rand: g.rand,
 	}
 }
 

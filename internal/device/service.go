@@ -58,34 +58,37 @@ type Service struct {
 	clock   clock.Clock
 	rand    io.Reader
 
-	mu            sync.RWMutex
-	publisher     Publisher
-	disconnectors []Disconnector
-	observers     []CameraObserver
+	gateway Gateway // nil: commands are Unavailable
+
+	mu        sync.RWMutex
+	observers []CameraObserver
 }
 
-// NewService returns a Service. rnd is the source of every id, code and
-// credential it makes (crypto/rand.Reader in production, and when nil).
-func NewService(store Store, members Membership, clk clock.Clock, rnd io.Reader) *Service {
-	if rnd == nil {
-		rnd = rand.Reader
+// Deps are what a Service works with. Store and Members are required.
+type Deps struct {
+	Store   Store
+	Members Membership
+	// Gateway delivers commands and drops revoked devices' connections.
+	// The MQTT gateway needs the Service to authenticate devices, so it
+	// is built after it: pass a Relay here and attach the gateway to it
+	// once built. Without a gateway SendCommand is Unavailable.
+	Gateway Gateway
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of every id, code and credential the service
+	// makes; crypto/rand when nil.
+	Rand io.Reader
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
 	}
-	return &Service{store: store, members: members, clock: clk, rand: rnd}
-}
-
-// SetPublisher names the gateway that delivers commands. Until it is set,
-// SendCommand returns Unavailable.
-func (s *Service) SetPublisher(p Publisher) {
-	s.mu.Lock()
-	s.publisher = p
-	s.mu.Unlock()
-}
-
-// AddDisconnector registers a gateway whose connections Revoke must drop.
-func (s *Service) AddDisconnector(d Disconnector) {
-	s.mu.Lock()
-	s.disconnectors = append(s.disconnectors, d)
-	s.mu.Unlock()
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	return &Service{store: d.Store, members: d.Members, gateway: d.Gateway, clock: d.Clock, rand: d.Rand}
 }
 
 // checkMember returns NotFound unless user is a member of hh. NotFound
@@ -256,11 +259,8 @@ func (s *Service) Revoke(ctx context.Context, user identity.UserID, id ID) error
 		return apperr.Wrap(op, err)
 	}
 	s.camerasChanged(ctx, d.Household)
-	s.mu.RLock()
-	ds := s.disconnectors
-	s.mu.RUnlock()
-	for _, d := range ds {
-		d.DisconnectDevice(id)
+	if s.gateway != nil {
+		s.gateway.DisconnectDevice(id)
 	}
 	return nil
 }
@@ -386,13 +386,10 @@ func (s *Service) SendCommand(ctx context.Context, user identity.UserID, id ID, 
 	if !d.RevokedAt.IsZero() {
 		return apperr.E(op, apperr.Conflict, msgRevoked)
 	}
-	s.mu.RLock()
-	p := s.publisher
-	s.mu.RUnlock()
-	if p == nil {
+	if s.gateway == nil {
 		return apperr.E(op, apperr.Unavailable, msgNoGateway)
 	}
-	if err := p.PublishCommand(ctx, id, cmd); err != nil {
+	if err := s.gateway.PublishCommand(ctx, id, cmd); err != nil {
 		if apperr.CodeOf(err) == apperr.Internal {
 			return &apperr.Error{Op: op, Code: apperr.Unavailable, Message: msgNoGateway, Err: err}
 		}

@@ -39,6 +39,7 @@ type fixture struct {
 	svc   *device.Service
 	clock *clock.Fake
 	raw   *sql.DB
+	relay *device.Relay
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -56,7 +57,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { raw.Close() })
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	return &fixture{svc: device.NewService(sqlstore.NewDeviceStore(db), members{raw}, clk, nil), clock: clk, raw: raw}
+	relay := &device.Relay{}
+	return &fixture{svc: device.NewService(device.Deps{Store: sqlstore.NewDeviceStore(db), Members: members{raw}, Gateway: relay, Clock: clk}),
+		clock: clk, raw: raw, relay: relay}
 }
 
 // household inserts a household and its members (the first is the owner).
@@ -239,7 +242,7 @@ func TestAuthenticate(t *testing.T) {
 	f := newFixture(t)
 	f.household(t, "h1", "u1")
 	rec := &recorder{}
-	f.svc.AddDisconnector(rec)
+	f.relay.Attach(rec)
 	d, secret := f.pair(t, "u1", "h1")
 	other, otherSecret := f.pair(t, "u1", "h1")
 
@@ -286,7 +289,7 @@ func TestOtherHousehold(t *testing.T) {
 	f.household(t, "h2", "mallory")
 	d, _ := f.pair(t, "alice", "h1")
 	rec := &recorder{}
-	f.svc.SetPublisher(rec)
+	f.relay.Attach(rec)
 
 	_, errMissing := f.svc.Get(ctx, "mallory", "d_missing")
 	wantCode(t, "Get(missing)", errMissing, apperr.NotFound)
@@ -451,7 +454,7 @@ func TestSendCommand(t *testing.T) {
 	wantCode(t, "SendCommand without a gateway", err, apperr.Unavailable)
 
 	rec := &recorder{}
-	f.svc.SetPublisher(rec)
+	f.relay.Attach(rec)
 	for _, tc := range []struct {
 		name string
 		cmd  device.Command

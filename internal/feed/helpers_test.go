@@ -3,18 +3,12 @@ package feed_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"filippo.io/age"
-	"k8s.io/klog/v2"
 
-	"hearth/internal/blobstore"
 	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/feed"
@@ -22,98 +16,40 @@ import (
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/neighbors"
-	"hearth/internal/sqlstore"
-	"hearth/internal/translog"
+	"hearth/internal/testkit"
 	"hearth/internal/vault"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func TestMain(m *testing.M) {
-	// The log library reports through klog; keep test output to failures.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
-
-// ageKeys is the Keys the binary wires: age's own parser.
-type ageKeys struct{}
-
-func (ageKeys) RecipientOf(s string) (string, error) {
-	id, err := age.ParseX25519Identity(s)
-	if err != nil {
-		return "", err
-	}
-	if id.String() != s {
-		return "", fmt.Errorf("not in age's canonical form")
-	}
-	return id.Recipient().String(), nil
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // fixture is the feed over real services on a fresh SQLite database.
 type fixture struct {
+	*testkit.Kit
 	svc        *feed.Service
 	households *household.Service
 	vault      *vault.Service
 	neighbors  *neighbors.Service
-	devices    *device.Service
-	log        *translog.Log
-	users      *sqlstore.IdentityStore
 	clock      *clock.Fake
-	n          int // accounts made so far
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
-	clk := clock.NewFake(now)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	vlt := vault.NewService(sqlstore.NewVaultStore(db), blobs, hh, clk, nil, vault.DefaultConfig())
-	nb := neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil)
-	f := &fixture{households: hh, vault: vlt, neighbors: nb, log: lg, clock: clk,
-		devices: device.NewService(sqlstore.NewDeviceStore(db), hh, clk, nil), users: sqlstore.NewIdentityStore(db)}
-	f.svc = feed.NewService(sqlstore.NewFeedStore(db), feed.Deps{Households: hh, Vault: vlt, Requests: nb, Log: lg,
-		Keys: ageKeys{}, Clock: clk})
-	return f
+	k := testkit.New(t, "", testkit.Options{Now: now})
+	return &fixture{Kit: k, svc: k.Feed, households: k.Households, vault: k.Vault, neighbors: k.Neighbors, clock: k.Clock}
 }
 
 // user makes an account with the role.
 func (f *fixture) user(t *testing.T, role identity.Role) identity.UserID {
 	t.Helper()
-	f.n++
-	id := identity.UserID(fmt.Sprintf("u_%d", f.n))
-	if err := f.users.CreateUser(context.Background(), &identity.User{ID: id, Email: fmt.Sprintf("user%d@example.org", f.n),
-		Role: role, Status: identity.StatusActive, PasswordHash: "x", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return f.User(t, "", role)
 }
 
 // home makes a resident with a household whose home is at p.
 func (f *fixture) home(t *testing.T, p geo.Point) (identity.UserID, *household.Household) {
 	t.Helper()
-	u := f.user(t, identity.RoleResident)
-	h, err := f.households.Create(context.Background(), u, household.NewHousehold{Name: "Home of " + string(u),
-		Home: household.Location{Lat: p.Lat, Lng: p.Lng}, TimeZone: "Europe/Paris", RetentionDays: 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u, h
+	return f.Home(t, p.Lat, p.Lng)
 }
 
 // post publishes a text post and fails the test if it is refused.
@@ -161,14 +97,7 @@ func (f *fixture) request(t *testing.T, officer neighbors.Actor, a *neighbors.Ag
 func (f *fixture) clip(t *testing.T, u identity.UserID, hh household.ID, plaintext string) (*vault.Clip, *age.X25519Identity) {
 	t.Helper()
 	ctx := context.Background()
-	code, _, err := f.devices.StartPairing(ctx, u, hh, device.KindCamera, "Front door")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, _, err := f.devices.Pair(ctx, code)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := f.Device(t, u, hh, device.KindCamera, "Front door")
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)

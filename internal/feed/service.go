@@ -74,14 +74,17 @@ type Keys interface {
 	RecipientOf(identity string) (string, error)
 }
 
-// Deps are the parts of Hearth the feed works with.
+// Deps are the parts of Hearth the feed works with. All but Clock and
+// Rand are required.
 type Deps struct {
+	Store      Store
 	Households Households
 	Vault      Vault
 	Requests   Requests
 	Log        Log
 	Keys       Keys
-	Clock      clock.Clock
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
 	// Rand is the source of post ids; crypto/rand.Reader when nil.
 	Rand io.Reader
 }
@@ -92,12 +95,15 @@ type Service struct {
 	d     Deps
 }
 
-// NewService returns a Service over store.
-func NewService(store Store, d Deps) *Service {
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
 	if d.Rand == nil {
 		d.Rand = rand.Reader
 	}
-	return &Service{store: store, d: d}
+	return &Service{store: d.Store, d: d}
 }
 
 // MaxClipAge is how long after it started a clip may still be shared in a

@@ -155,10 +155,10 @@ func TestSharedClip(t *testing.T) {
 	if p.ClipRecipient != postKey.Recipient().String() || p.PostKey != postKey.String() {
 		t.Fatalf("post %+v", p)
 	}
-	if _, err := f.log.AwaitCheckpoint(ctx, p.ClipLogIndex); err != nil {
+	if _, err := f.Log.AwaitCheckpoint(ctx, p.ClipLogIndex); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := f.log.ReadEntry(ctx, p.ClipLogIndex)
+	raw, err := f.Log.ReadEntry(ctx, p.ClipLogIndex)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestSharingNeedsTheLog(t *testing.T) {
 	ana, home := f.home(t, paris)
 	clip, member := f.clip(t, ana, home.ID, "a clip")
 	postKey := f.share(t, ana, clip, member)
-	if err := f.log.Close(ctx); err != nil {
+	if err := f.Log.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.svc.Post(ctx, ana, home.ID, feed.NewPost{Category: feed.CategoryCrime, Text: "Car broken into", Clip: clip.ID, PostKey: postKey.String()})

@@ -30,13 +30,25 @@ type Service struct {
 	observers observers
 }
 
-// NewService returns a Service. rnd is the source of identifiers and
-// invitation tokens (crypto/rand.Reader when nil).
-func NewService(store Store, clk clock.Clock, rnd io.Reader) *Service {
-	if rnd == nil {
-		rnd = rand.Reader
+// Deps are what a Service works with. Store is required.
+type Deps struct {
+	Store Store
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of identifiers and invitation tokens;
+	// crypto/rand when nil.
+	Rand io.Reader
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
 	}
-	return &Service{store: store, clock: clk, rand: rnd}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	return &Service{store: d.Store, clock: d.Clock, rand: d.Rand}
 }
 
 // NewHousehold holds the settings of a household, as entered by its owner.

@@ -52,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { db.Close() })
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	store := &recordingStore{Store: sqlstore.NewHouseholdStore(db)}
-	return &fixture{svc: household.NewService(store, clk, nil), clock: clk, store: store, users: sqlstore.NewIdentityStore(db)}
+	return &fixture{svc: household.NewService(household.Deps{Store: store, Clock: clk}), clock: clk, store: store, users: sqlstore.NewIdentityStore(db)}
 }
 
 // user creates an account with the minimal fields an account needs.
@@ -374,7 +374,7 @@ func TestHomesForIndexReadsEveryPage(t *testing.T) {
 				store.homes = append(store.homes, household.HomeEntry{Household: household.ID(fmt.Sprintf("h_%06d", i)),
 					Home: household.Location{Lat: float64(i) / 1000}})
 			}
-			svc := household.NewService(store, clock.NewFake(time.Time{}), nil)
+			svc := household.NewService(household.Deps{Store: store, Clock: clock.NewFake(time.Time{})})
 			got, err := svc.HomesForIndex(context.Background())
 			if err != nil {
 				t.Fatal(err)

@@ -87,11 +87,6 @@ type ReadLog interface {
 	RecordEmailRead(ctx context.Context, reader Actor, subject UserID, purpose Purpose) error
 }
 
-// SetReadLog sets where reads of others' e-mail addresses are recorded.
-// Call it once, before serving; until then staff read no address but
-// their own.
-func (s *Service) SetReadLog(l ReadLog) { s.readLog = l }
-
 // Emails returns to reader the e-mail address of each account in ids that
 // exists. A person reads their own address freely. Staff and
 // administrators read anyone else's, for purpose, only through the access

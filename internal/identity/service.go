@@ -43,24 +43,61 @@ type Service struct {
 	common    CommonPasswords
 	cfg       Config
 	dummyHash string  // verified against for unknown e-mails, so they cost the same time
-	readLog   ReadLog // records staff reads of others' addresses; see SetReadLog
+	readLog   ReadLog // records staff reads of others' addresses; nil: staff read only their own
 
-	// Sign-up e-mail, when set up by SetMailer.
+	// Sign-up e-mail; without a mailer SignUp is Unavailable.
 	mailer  Mailer
 	siteURL string
 }
 
-// NewService returns a Service. rand is the source of every secret it makes
-// (crypto/rand.Reader in production).
-func NewService(store Store, clk clock.Clock, rnd io.Reader, common CommonPasswords, cfg Config) (*Service, error) {
-	if rnd == nil {
-		rnd = rand.Reader
+// Deps are what a Service works with. Store is required; the rest have
+// defaults.
+type Deps struct {
+	Store Store
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of every secret the service makes; crypto/rand
+	// when nil.
+	Rand io.Reader
+	// CommonPasswords are refused as passwords; the shipped list
+	// (LoadCommonPasswords) when nil.
+	CommonPasswords CommonPasswords
+	// Config tunes the rules; DefaultConfig when zero.
+	Config Config
+	// ReadLog records reads of others' e-mail addresses (access.Gate);
+	// without one staff read no address but their own.
+	ReadLog ReadLog
+	// Mailer sends sign-up e-mail, with links to SiteURL (where people
+	// reach the service, like https://hearth.example.org); without one
+	// SignUp is Unavailable.
+	Mailer  Mailer
+	SiteURL string
+}
+
+// NewService returns a Service. Invalid without a store.
+func NewService(d Deps) (*Service, error) {
+	const op = "identity.NewService"
+	if d.Store == nil {
+		return nil, apperr.E(op, apperr.Invalid, "The identity service needs a store.")
 	}
-	dummy, err := hashPassword("not a real password, never matches", cfg.Argon2, rnd)
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.CommonPasswords == nil {
+		d.CommonPasswords = LoadCommonPasswords()
+	}
+	if d.Config == (Config{}) {
+		d.Config = DefaultConfig()
+	}
+	dummy, err := hashPassword("not a real password, never matches", d.Config.Argon2, d.Rand)
 	if err != nil {
-		return nil, apperr.Wrap("identity.NewService", err)
+		return nil, apperr.Wrap(op, err)
 	}
-	return &Service{store: store, clock: clk, rand: rnd, common: common, cfg: cfg, dummyHash: dummy}, nil
+	return &Service{store: d.Store, clock: d.Clock, rand: d.Rand, common: d.CommonPasswords, cfg: d.Config, dummyHash: dummy,
+		readLog: d.ReadLog, mailer: d.Mailer, siteURL: strings.TrimSuffix(d.SiteURL, "/")}, nil
 }
 
 // ClientInfo says where a request comes from; it is shown in the session list

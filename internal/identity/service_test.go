@@ -61,12 +61,11 @@ func newFixture(t *testing.T) *fixture {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	cfg := identity.DefaultConfig()
 	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1} // fast, for tests only
-	svc, err := identity.NewService(store, clk, nil, identity.LoadCommonPasswords(), cfg)
+	mail := &mailbox{}
+	svc, err := identity.NewService(identity.Deps{Store: store, Clock: clk, Config: cfg, Mailer: mail, SiteURL: "https://hearth.test/"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mail := &mailbox{}
-	svc.SetMailer(mail, "https://hearth.test/")
 	return &fixture{svc: svc, clock: clk, store: store, mail: mail}
 }
 
@@ -298,8 +297,13 @@ func TestConfirmSignUpLink(t *testing.T) {
 
 func TestSignUpNeedsMailer(t *testing.T) {
 	f := newFixture(t)
-	f.svc.SetMailer(nil, "")
-	wantCode(t, f.svc.SignUp(context.Background(), "ana@example.org", goodPassword, client), apperr.Unavailable)
+	cfg := identity.DefaultConfig()
+	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
+	svc, err := identity.NewService(identity.Deps{Store: f.store, Clock: f.clock, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, svc.SignUp(context.Background(), "ana@example.org", goodPassword, client), apperr.Unavailable)
 }
 
 func TestPendingSessionCannotAct(t *testing.T) {

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"hearth/internal/apperr"
@@ -30,13 +29,6 @@ type Mailer interface {
 	// the mail of an account is recorded like any other read. Unavailable
 	// when e-mail is not set up; Internal on failure.
 	SendMail(ctx context.Context, user UserID, to, subject, body string) error
-}
-
-// SetMailer lets SignUp send its e-mail, with links to siteURL (where people
-// reach the service, like https://hearth.example.org). Call it once, before
-// serving; without it SignUp is Unavailable.
-func (s *Service) SetMailer(m Mailer, siteURL string) {
-	s.mailer, s.siteURL = m, strings.TrimSuffix(siteURL, "/")
 }
 
 // Sign-up e-mail. The second goes to an address that already has an

@@ -15,7 +15,7 @@ import (
 // legalNotices returns ana's legal-demand notices.
 func (f *fixture) legalNotices(t *testing.T) []*notice.Notice {
 	t.Helper()
-	list, err := f.notices.List(context.Background(), f.ana)
+	list, err := f.Notices.List(context.Background(), f.ana)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestNotifyDue(t *testing.T) {
 		{"MuchLater", until.AddDate(1, 0, 0), 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f.clock.Set(tc.at)
+			f.Clock.Set(tc.at)
 			sent, err := f.svc.NotifyDue(ctx)
 			if err != nil || sent != tc.sent {
 				t.Fatalf("NotifyDue = %d, %v, want %d", sent, err, tc.sent)
@@ -131,8 +131,9 @@ func TestNotifyDueOnTwoNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.clock.Set(until)
-	other := legal.NewService(sqlstore.NewLegalStore(f.db), f.log, f.ids, f.notices, f.clock, nil, subjectKey)
+	f.Clock.Set(until)
+	other := legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(f.DB), Log: f.Log, Accounts: f.Identity, Notifier: f.Notices,
+		Clock: f.Clock, SubjectKey: subjectKey})
 	var wg sync.WaitGroup
 	sent := make([]int, 2)
 	for i, svc := range []*legal.Service{f.svc, other} {
@@ -161,7 +162,7 @@ func TestNoticeFits(t *testing.T) {
 	n.Agency, n.Jurisdiction, n.Scope = strings.Repeat("é", legal.MaxAgencyLength), strings.Repeat("j", legal.MaxJurisdictionLength), strings.Repeat("s", legal.MaxScopeLength)
 	n.DelayOrder, n.DelayUntil = strings.Repeat("o", legal.MaxDelayOrderLength), n.ReceivedOn.Add(24*time.Hour)
 	d := f.record(t, n)
-	f.clock.Set(n.DelayUntil)
+	f.Clock.Set(n.DelayUntil)
 	if _, err := f.svc.Decide(ctx, f.staff, d.ID, legal.Decision{Outcome: legal.Partial, Produced: legal.Categories}); err != nil {
 		t.Fatalf("Decide at the longest fields: %v", err)
 	}

@@ -60,15 +60,32 @@ type Service struct {
 	subjectKey []byte
 }
 
-// NewService returns a Service. rnd is the source of identifiers
-// (crypto/rand.Reader when nil). subjectKey, a secret of at least 32
-// bytes, keys the commitment to the account that each legal.recorded entry
-// carries; with no key the log carries none.
-func NewService(store Store, log Log, accounts Accounts, notify Notifier, clk clock.Clock, rnd io.Reader, subjectKey []byte) *Service {
-	if rnd == nil {
-		rnd = rand.Reader
+// Deps are what a Service works with. Store, Log, Accounts and Notifier
+// are required.
+type Deps struct {
+	Store    Store
+	Log      Log
+	Accounts Accounts
+	Notifier Notifier
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of identifiers; crypto/rand when nil.
+	Rand io.Reader
+	// SubjectKey, a secret of at least 32 bytes, keys the commitment to
+	// the account that each legal.recorded entry carries; with no key the
+	// log carries none.
+	SubjectKey []byte
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
 	}
-	return &Service{store: store, log: log, accounts: accounts, notify: notify, clock: clk, rand: rnd, subjectKey: subjectKey}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	return &Service{store: d.Store, log: d.Log, accounts: d.Accounts, notify: d.Notifier, clock: d.Clock, rand: d.Rand, subjectKey: d.SubjectKey}
 }
 
 // Timing of notices.

@@ -4,72 +4,36 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"hearth/internal/apperr"
-	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/legal"
-	"hearth/internal/notice"
 	"hearth/internal/sqlstore"
+	"hearth/internal/testkit"
 	"hearth/internal/translog"
 )
 
 var now = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
-func TestMain(m *testing.M) {
-	// The log library reports through klog; keep test output to failures.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 type fixture struct {
-	db      *sqlstore.DB
-	svc     *legal.Service
-	log     *translog.Log
-	notices *notice.Service
-	users   *sqlstore.IdentityStore
-	ids     *identity.Service
-	clock   *clock.Fake
-	staff   legal.Actor
-	admin   legal.Actor
-	ana     identity.UserID // the account demands are about
+	*testkit.Kit
+	svc   *legal.Service
+	staff legal.Actor
+	admin legal.Actor
+	ana   identity.UserID // the account demands are about
 }
 
 var subjectKey = []byte(strings.Repeat("k", 32))
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	clk := clock.NewFake(now)
-	users := sqlstore.NewIdentityStore(db)
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(users, clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	notices := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	f := &fixture{db: db, log: lg, notices: notices, users: users, ids: ids, clock: clk,
-		svc: legal.NewService(sqlstore.NewLegalStore(db), lg, ids, notices, clk, nil, subjectKey)}
+	k := testkit.New(t, "", testkit.Options{Now: now, SubjectKey: subjectKey})
+	f := &fixture{Kit: k, svc: k.Legal}
 	f.staff = f.user(t, "staff", identity.RoleStaff)
 	f.admin = f.user(t, "admin", identity.RoleAdmin)
 	f.ana = f.user(t, "ana", identity.RoleResident).ID
@@ -78,12 +42,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) user(t *testing.T, name string, role identity.Role) legal.Actor {
 	t.Helper()
-	id := identity.UserID("u_" + name)
-	if err := f.users.CreateUser(context.Background(), &identity.User{ID: id, Email: name + "@example.org", Role: role,
-		Status: identity.StatusActive, PasswordHash: "x", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	return legal.Actor{ID: id, Role: role}
+	return legal.Actor{ID: f.User(t, name, role), Role: role}
 }
 
 func goodDemand(typ legal.Type) legal.NewDemand {
@@ -114,7 +73,7 @@ func wantErr(t *testing.T, what string, err error, code apperr.Code, msg string)
 // entry reads and parses log entry i.
 func (f *fixture) entry(t *testing.T, i uint64) (translog.RawEntry, map[string]any) {
 	t.Helper()
-	raw, err := f.log.ReadEntry(context.Background(), i)
+	raw, err := f.Log.ReadEntry(context.Background(), i)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,7 +379,7 @@ func TestLogged(t *testing.T) {
 				t.Errorf("%s %s = %s, want %s", tc.typ, k, got, mustJSON(v))
 			}
 		}
-		raw, _ := f.log.ReadEntry(ctx, tc.index)
+		raw, _ := f.Log.ReadEntry(ctx, tc.index)
 		for _, secret := range []string{string(f.ana), "ana@example.org", n.Scope, string(f.staff.ID)} {
 			if strings.Contains(string(raw), secret) {
 				t.Errorf("%s names %q: %s", tc.typ, secret, raw)
@@ -455,7 +414,8 @@ func TestNothingWithoutTheLog(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.Subpoena))
-	broken := legal.NewService(sqlstore.NewLegalStore(f.db), failingLog{}, f.ids, f.notices, f.clock, nil, subjectKey)
+	broken := legal.NewService(legal.Deps{Store: sqlstore.NewLegalStore(f.DB), Log: failingLog{}, Accounts: f.Identity, Notifier: f.Notices,
+		Clock: f.Clock, SubjectKey: subjectKey})
 	_, err := broken.Record(ctx, f.staff, goodDemand(legal.Subpoena))
 	wantErr(t, "Record without the log", err, apperr.Unavailable, "transparency log")
 	_, err = broken.Decide(ctx, f.staff, d.ID, legal.Decision{Outcome: legal.Full, Produced: []legal.Category{legal.AccountData}})

@@ -93,7 +93,7 @@ func TestExternalBrokerUnreachable(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	gw, err := mqttgw.New(mqttgw.Config{External: "mqtt://" + addr}, device.NewService(nil, nil, nil, nil), nil, nil)
+	gw, err := mqttgw.New(mqttgw.Config{External: "mqtt://" + addr}, device.NewService(device.Deps{}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,8 +76,8 @@ var (
 	_ device.Disconnector = (*Gateway)(nil)
 )
 
-// New returns a gateway for devices, registering its metrics on registry
-// and itself on devices as the command publisher and a disconnector, so
+// New returns a gateway for devices, registering its metrics on registry.
+// Attach it to the device.Relay the devices service was built with, so
 // that SendCommand reaches devices and Revoke cuts them off. Start it to
 // listen or connect. Invalid for a bad configuration.
 func New(cfg Config, devices *device.Service, log *slog.Logger, registry *prometheus.Registry) (*Gateway, error) {
@@ -110,8 +110,6 @@ func New(cfg Config, devices *device.Service, log *slog.Logger, registry *promet
 		writer:  newWriter(devices, log, m),
 		conns:   map[device.ID]*conn{},
 	}
-	devices.SetPublisher(g)
-	devices.AddDisconnector(g)
 	return g, nil
 }
 

@@ -305,7 +305,7 @@ func TestNewInvalid(t *testing.T) {
 		"NegativeMax": {Listen: "127.0.0.1:0", MaxMessageBytes: -1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := mqttgw.New(cfg, device.NewService(nil, nil, nil, nil), nil, nil)
+			_, err := mqttgw.New(cfg, device.NewService(device.Deps{}), nil, nil)
 			if !apperr.Is(err, apperr.Invalid) {
 				t.Errorf("New = %v, want Invalid", err)
 			}
@@ -314,7 +314,7 @@ func TestNewInvalid(t *testing.T) {
 }
 
 func TestCloseUnstarted(t *testing.T) {
-	gw, err := mqttgw.New(mqttgw.Config{Listen: "127.0.0.1:0"}, device.NewService(nil, nil, nil, nil), nil, nil)
+	gw, err := mqttgw.New(mqttgw.Config{Listen: "127.0.0.1:0"}, device.NewService(device.Deps{}), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

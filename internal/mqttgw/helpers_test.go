@@ -63,7 +63,8 @@ func newEnv(t testing.TB, cfg mqttgw.Config) *env {
 	}
 	t.Cleanup(func() { raw.Close() })
 	e := &env{raw: raw, registry: prometheus.NewRegistry(), clock: clock.NewFake(t0)}
-	e.svc = device.NewService(sqlstore.NewDeviceStore(db), members{raw}, e.clock, nil)
+	relay := &device.Relay{}
+	e.svc = device.NewService(device.Deps{Store: sqlstore.NewDeviceStore(db), Members: members{raw}, Gateway: relay, Clock: e.clock})
 	if cfg.Listen == "" && cfg.External == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
@@ -71,6 +72,7 @@ func newEnv(t testing.TB, cfg mqttgw.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	relay.Attach(e.gw)
 	if err := e.gw.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

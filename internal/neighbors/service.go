@@ -72,14 +72,23 @@ type Gate interface {
 	Record(ctx context.Context, r access.Request) (*access.Event, error)
 }
 
-// Collaborators are the services fan-out and submissions need; Main
-// connects them once all are built.
-type Collaborators struct {
-	Cameras  Cameras
-	Notifier Notifier
-	Clips    Clips
-	Gate     Gate
-	Logger   *slog.Logger
+// Deps are what a Service works with. All but Clock, Rand and Logger are
+// required: the households and the log for agencies and requests; the
+// cameras, notifier, clips and gate for fan-out and submissions.
+type Deps struct {
+	Store      Store
+	Log        Log
+	Households Households
+	Cameras    Cameras
+	Notifier   Notifier
+	Clips      Clips
+	Gate       Gate
+	// Logger receives deliveries that failed; discarded when nil.
+	Logger *slog.Logger
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of identifiers; crypto/rand when nil.
+	Rand io.Reader
 }
 
 // Actor is who is acting, with the role their account holds.
@@ -106,19 +115,19 @@ type Service struct {
 	reach   *reach
 }
 
-// NewService returns a Service; rnd is the source of identifiers
-// (crypto/rand.Reader when nil).
-func NewService(store Store, log Log, households Households, clk clock.Clock, rnd io.Reader) *Service {
-	if rnd == nil {
-		rnd = rand.Reader
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
 	}
-	return &Service{store: store, log: log, households: households, clock: clk, rand: rnd, reach: newReach()}
-}
-
-// Connect gives the service what fan-out and submissions need. Call it
-// once, before LoadHomes and before serving.
-func (s *Service) Connect(c Collaborators) {
-	s.cameras, s.notifier, s.clips, s.gate, s.logger = c.Cameras, c.Notifier, c.Clips, c.Gate, c.Logger
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: d.Store, log: d.Log, households: d.Households, clock: d.Clock, rand: d.Rand,
+		cameras: d.Cameras, notifier: d.Notifier, clips: d.Clips, gate: d.Gate, logger: d.Logger, reach: newReach()}
 }
 
 // publish appends e to the log, durably, before whatever it records

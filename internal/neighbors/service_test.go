@@ -2,69 +2,42 @@ package neighbors_test
 
 import (
 	"context"
-	"log/slog"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"hearth/internal/apperr"
-	"hearth/internal/clock"
 	"hearth/internal/geo"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/neighbors"
-	"hearth/internal/sqlstore"
-	"hearth/internal/translog"
+	"hearth/internal/testkit"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func TestMain(m *testing.M) {
-	// The log library reports through klog; keep test output to failures.
-	klog.SetSlogLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 type fixture struct {
-	svc        *neighbors.Service
-	households *household.Service
-	log        *translog.Log
-	users      *sqlstore.IdentityStore
-	clock      *clock.Fake
-	officer    neighbors.Actor
-	admin      neighbors.Actor
-	agency     *neighbors.Agency
+	*testkit.Kit
+	svc     *neighbors.Service
+	officer neighbors.Actor
+	admin   neighbors.Actor
+	agency  *neighbors.Agency
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "hearth.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	clk := clock.NewFake(now)
-	hh := household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	f := &fixture{svc: neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, hh, clk, nil), households: hh, log: lg,
-		users: sqlstore.NewIdentityStore(db), clock: clk}
+	k := testkit.New(t, "", testkit.Options{Now: now})
+	f := &fixture{Kit: k, svc: k.Neighbors}
 	f.officer = f.user(t, "officer", identity.RoleAgencyOfficer)
 	f.admin = f.user(t, "admin", identity.RoleAdmin)
-	if f.agency, err = f.svc.RegisterAgency(ctx, f.officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice}); err != nil {
+	var err error
+	if f.agency, err = f.svc.RegisterAgency(context.Background(), f.officer, neighbors.NewAgency{Name: "Paris Police", Jurisdiction: "Paris", Kind: neighbors.AgencyPolice}); err != nil {
 		t.Fatal(err)
 	}
-	if f.agency, err = f.svc.VerifyAgency(ctx, f.admin, f.agency.ID); err != nil {
+	if f.agency, err = f.svc.VerifyAgency(context.Background(), f.admin, f.agency.ID); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -72,12 +45,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) user(t *testing.T, name string, role identity.Role) neighbors.Actor {
 	t.Helper()
-	id := identity.UserID("u_" + name)
-	if err := f.users.CreateUser(context.Background(), &identity.User{ID: id, Email: name + "@example.org", Role: role,
-		Status: identity.StatusActive, PasswordHash: "x", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	return neighbors.Actor{ID: id, Role: role}
+	return neighbors.Actor{ID: f.User(t, name, role), Role: role}
 }
 
 // Earth's mean radius, as geo measures areas.
@@ -194,10 +162,10 @@ func TestRequestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The request is in the log, whole, by the time anyone can read it.
-	if _, err := f.log.AwaitCheckpoint(ctx, r.PostedIndex); err != nil {
+	if _, err := f.Log.AwaitCheckpoint(ctx, r.PostedIndex); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := f.log.ReadEntry(ctx, r.PostedIndex)
+	raw, err := f.Log.ReadEntry(ctx, r.PostedIndex)
 	for _, want := range []string{string(neighbors.EntryRequestPosted), string(r.ID), "PP-2026-0042", "Det. Martin"} {
 		if err != nil || !strings.Contains(string(raw), want) {
 			t.Fatalf("log entry %d lacks %q: %s, %v", r.PostedIndex, want, raw, err)
@@ -216,7 +184,7 @@ func TestRequestLifecycle(t *testing.T) {
 			t.Errorf("%s posts for the agency: %v", who.ID, err)
 		}
 	}
-	f.clock.Advance(time.Hour)
+	f.Clock.Advance(time.Hour)
 	resolved, err := f.svc.ResolveRequest(ctx, f.officer, r.ID)
 	if err != nil || !resolved.Resolved() || resolved.ResolvedIndex <= r.PostedIndex {
 		t.Fatalf("resolve: %+v, %v", resolved, err)
@@ -275,12 +243,12 @@ func TestOptOut(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	ana, bob, eve := f.user(t, "ana", identity.RoleResident), f.user(t, "bob", identity.RoleResident), f.user(t, "eve", identity.RoleResident)
-	h, err := f.households.Create(ctx, ana.ID, household.NewHousehold{Name: "Home", Home: household.Location{Lat: paris.Lat, Lng: paris.Lng}, TimeZone: "Europe/Paris", RetentionDays: 30})
+	h, err := f.Households.Create(ctx, ana.ID, household.NewHousehold{Name: "Home", Home: household.Location{Lat: paris.Lat, Lng: paris.Lng}, TimeZone: "Europe/Paris", RetentionDays: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, _, _ := f.households.Invite(ctx, ana.ID, h.ID)
-	if _, err := f.households.Join(ctx, bob.ID, token); err != nil {
+	token, _, _ := f.Households.Invite(ctx, ana.ID, h.ID)
+	if _, err := f.Households.Join(ctx, bob.ID, token); err != nil {
 		t.Fatal(err)
 	}
 	if v, err := f.svc.OptedOut(ctx, bob.ID, h.ID); err != nil || v {

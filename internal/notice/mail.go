@@ -3,8 +3,6 @@ package notice
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"strings"
 	"time"
 
 	"hearth/internal/apperr"
@@ -66,13 +64,6 @@ type Sender interface {
 // MaxMailAttempts is how many times an e-mail is tried before it stays in
 // the outbox, marked failed, for an administrator to see.
 const MaxMailAttempts = 5
-
-// SetMail makes every notice also an e-mail, kept in store and pointing to
-// siteURL; administrators' reads of the outbox are recorded through gate.
-// Call it once, before serving.
-func (s *Service) SetMail(store MailStore, emails Emails, gate Gate, siteURL string, logger *slog.Logger) {
-	s.mail, s.emails, s.gate, s.siteURL, s.logger = store, emails, gate, strings.TrimSuffix(siteURL, "/"), logger
-}
 
 var subjects = map[Kind]string{
 	KindAccessGrant:   "Hearth: someone was allowed to see your data",

@@ -55,7 +55,7 @@ type Service struct {
 	clock clock.Clock
 	rand  io.Reader
 
-	// E-mail, when set up by SetMail.
+	// E-mail; without a mail store notices stay in the app.
 	mail    MailStore
 	emails  Emails
 	gate    Gate
@@ -63,12 +63,41 @@ type Service struct {
 	logger  *slog.Logger
 }
 
-// NewService returns a Service; rnd is the source of ids (crypto/rand when nil).
-func NewService(store Store, clk clock.Clock, rnd io.Reader) *Service {
-	if rnd == nil {
-		rnd = rand.Reader
+// Deps are what a Service works with. Store is required; so is Emails
+// when Mail is set.
+type Deps struct {
+	Store Store
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of ids; crypto/rand when nil.
+	Rand io.Reader
+	// Mail, when set, makes every notice also an e-mail, kept in this
+	// outbox and pointing to SiteURL; Emails, then required, finds the
+	// person's address. Without it notices stay in the app and SendMail
+	// is Unavailable.
+	Mail    MailStore
+	Emails  Emails
+	SiteURL string
+	// Gate records administrators' reads of the outbox; without one an
+	// outbox holding anyone else's mail is Unavailable.
+	Gate Gate
+	// Logger receives e-mail that could not be queued; discarded when nil.
+	Logger *slog.Logger
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
 	}
-	return &Service{store: store, clock: clk, rand: rnd}
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: d.Store, clock: d.Clock, rand: d.Rand, mail: d.Mail, emails: d.Emails, gate: d.Gate,
+		siteURL: strings.TrimSuffix(d.SiteURL, "/"), logger: d.Logger}
 }
 
 // MaxTextLength bounds a notice's text, in characters.

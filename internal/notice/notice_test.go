@@ -26,7 +26,7 @@ func TestNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	svc := notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
+	svc := notice.NewService(notice.Deps{Store: sqlstore.NewNoticeStore(db), Clock: clk})
 	for _, bad := range []string{"", "   ", strings.Repeat("x", notice.MaxTextLength+1)} {
 		if err := svc.Notify(ctx, "u_ana", notice.KindAccessGrant, bad); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("text of %d characters: %v", len(bad), err)

@@ -35,9 +35,20 @@ type Service struct {
 	clock      clock.Clock
 }
 
+// Deps are what a Service works with: its two sources, both required,
+// and a clock (clock.Real when nil).
+type Deps struct {
+	Legal      LegalFigures
+	Neighbours NeighbourFigures
+	Clock      clock.Clock
+}
+
 // NewService returns a Service over its two sources.
-func NewService(l LegalFigures, n NeighbourFigures, clk clock.Clock) *Service {
-	return &Service{legal: l, neighbours: n, clock: clk}
+func NewService(d Deps) *Service {
+	if d.Clock == nil {
+		d.Clock = clock.Real{}
+	}
+	return &Service{legal: d.Legal, neighbours: d.Neighbours, clock: d.Clock}
 }
 
 // Report is the transparency report of one period.

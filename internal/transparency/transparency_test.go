@@ -127,7 +127,7 @@ func TestReport(t *testing.T) {
 			{Agency: "ag_1", Name: "Lyon Police", Requests: 2}, {Agency: "ag_2", Name: "Paris Police", Requests: 3},
 		}, ClipsShared: 7, AgenciesEnrolled: 2, AgenciesVerified: 1},
 	}
-	svc := transparency.NewService(src, neighbourSource{src}, clock.NewFake(now))
+	svc := transparency.NewService(transparency.Deps{Legal: src, Neighbours: neighbourSource{src}, Clock: clock.NewFake(now)})
 	p := transparency.Period{Year: 2026, Half: 1}
 	r, err := svc.Report(ctx, p)
 	if err != nil {
@@ -169,7 +169,7 @@ func TestReport(t *testing.T) {
 func TestPeriods(t *testing.T) {
 	ctx := context.Background()
 	src := &sources{}
-	svc := transparency.NewService(src, neighbourSource{src}, clock.NewFake(now))
+	svc := transparency.NewService(transparency.Deps{Legal: src, Neighbours: neighbourSource{src}, Clock: clock.NewFake(now)})
 	list := func() string {
 		t.Helper()
 		ps, err := svc.Periods(ctx)

@@ -301,7 +301,7 @@ func TestPurgeExpired_Batches(t *testing.T) {
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	cfg := testConfig()
 	cfg.PurgeBatch = 2
-	svc := vault.NewService(e.store, e.blobs, e.hh, e.clock, nil, cfg)
+	svc := vault.NewService(vault.Deps{Store: e.store, Blobs: e.blobs, Households: e.hh, Clock: e.clock, Config: cfg})
 	for i := range 5 {
 		e.put(t, e.encrypt(t, []byte{byte(i)}, "u_ana"))
 	}
@@ -339,7 +339,7 @@ func TestPurgeExpired_NoProgressStops(t *testing.T) {
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	e.put(t, e.encrypt(t, []byte("x"), "u_ana"))
 	e.clock.Advance(31 * 24 * time.Hour)
-	svc := vault.NewService(&staleStore{Store: e.store}, e.blobs, e.hh, e.clock, nil, testConfig())
+	svc := vault.NewService(vault.Deps{Store: &staleStore{Store: e.store}, Blobs: e.blobs, Households: e.hh, Clock: e.clock, Config: testConfig()})
 	if n, err := svc.PurgeExpired(context.Background()); n != 0 || err != nil {
 		t.Errorf("PurgeExpired = %d, %v; want 0, nil", n, err)
 	}

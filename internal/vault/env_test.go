@@ -146,7 +146,7 @@ func newEnv(t testing.TB, url, dir string) *env {
 		e.ids[u] = id
 	}
 	e.store = sqlstore.NewVaultStore(db)
-	e.svc = vault.NewService(e.store, blobs, e.hh, e.clock, nil, testConfig())
+	e.svc = vault.NewService(vault.Deps{Store: e.store, Blobs: blobs, Households: e.hh, Clock: e.clock, Config: testConfig()})
 	return e
 }
 

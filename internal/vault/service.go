@@ -86,11 +86,33 @@ type Service struct {
 	cfg        Config
 }
 
-// NewService returns a Service. rand is the source of clip ids
-// (crypto/rand.Reader when nil).
-func NewService(store Store, blobs Blobs, households Households, clk clock.Clock, rnd io.Reader, cfg Config) *Service {
+// Deps are what a Service works with. Store, Blobs and Households are
+// required.
+type Deps struct {
+	Store      Store
+	Blobs      Blobs
+	Households Households
+	// Clock is clock.Real when nil.
+	Clock clock.Clock
+	// Rand is the source of clip ids; crypto/rand when nil.
+	Rand io.Reader
+	// Config tunes the rules; a zero field takes DefaultConfig's value,
+	// except MaxClockSkew and MinScryptWorkFactor, which the whole Config
+	// takes from DefaultConfig only when it is entirely zero.
+	Config Config
+}
+
+// NewService returns a Service.
+func NewService(d Deps) *Service {
+	store, blobs, households, clk, rnd, cfg := d.Store, d.Blobs, d.Households, d.Clock, d.Rand, d.Config
+	if clk == nil {
+		clk = clock.Real{}
+	}
 	if rnd == nil {
 		rnd = rand.Reader
+	}
+	if cfg == (Config{}) {
+		cfg = DefaultConfig()
 	}
 	if cfg.PurgeBatch <= 0 {
 		cfg.PurgeBatch = DefaultConfig().PurgeBatch

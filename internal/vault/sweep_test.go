@@ -26,7 +26,7 @@ func TestSweepOrphans(t *testing.T) {
 		ctx := context.Background()
 		cfg := testConfig()
 		cfg.PurgeBatch = 2 // several batches, across households
-		svc := vault.NewService(e.store, e.blobs, e.hh, e.clock, nil, cfg)
+		svc := vault.NewService(vault.Deps{Store: e.store, Blobs: e.blobs, Households: e.hh, Clock: e.clock, Config: cfg})
 
 		kept := e.put(t, e.encrypt(t, []byte("kept"), "u_ana"))
 		up := e.upload()

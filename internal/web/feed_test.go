@@ -29,20 +29,6 @@ import (
 	"hearth/internal/vault"
 )
 
-// ageKeys reads post keys with age, as the binary does.
-type ageKeys struct{}
-
-func (ageKeys) RecipientOf(s string) (string, error) {
-	id, err := age.ParseX25519Identity(s)
-	if err != nil {
-		return "", err
-	}
-	if id.String() != s {
-		return "", fmt.Errorf("not in age's canonical form")
-	}
-	return id.Recipient().String(), nil
-}
-
 // feedEnv is env under the name the feed tests use.
 type feedEnv struct{ *env }
 

@@ -15,17 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"hearth/internal/access"
 	"hearth/internal/clock"
-	"hearth/internal/device"
-	"hearth/internal/feed"
-	"hearth/internal/household"
 	"hearth/internal/identity"
-	"hearth/internal/legal"
-	"hearth/internal/neighbors"
-	"hearth/internal/notice"
-	"hearth/internal/transparency"
-	"hearth/internal/vault"
 )
 
 //go:embed templates static
@@ -65,17 +56,17 @@ type PublicLog interface {
 
 // Services are the domain services the web adapter carries requests to.
 type Services struct {
-	Identity   *identity.Service
-	Access     *access.Service
-	Notices    *notice.Service
+	Identity   Identity
+	Access     Access
+	Notices    Notices
 	Log        PublicLog
-	Households *household.Service
-	Devices    *device.Service
-	Vault      *vault.Service
-	Neighbors  *neighbors.Service
-	Feed       *feed.Service
-	Legal      *legal.Service
-	Report     *transparency.Service
+	Households Households
+	Devices    Devices
+	Vault      Vault
+	Neighbors  Neighbors
+	Feed       Feed
+	Legal      Legal
+	Report     Report
 	// Clock tells the pages what "today" is; nil means the real clock.
 	Clock clock.Clock
 }
@@ -83,17 +74,17 @@ type Services struct {
 // Server serves Hearth over HTTP.
 type Server struct {
 	cfg        Config
-	identity   *identity.Service
-	access     *access.Service
-	notices    *notice.Service
+	identity   Identity
+	access     Access
+	notices    Notices
 	log        PublicLog
-	households *household.Service
-	devices    *device.Service
-	vault      *vault.Service
-	neighbors  *neighbors.Service
-	feed       *feed.Service
-	legal      *legal.Service
-	report     *transparency.Service
+	households Households
+	devices    Devices
+	vault      Vault
+	neighbors  Neighbors
+	feed       Feed
+	legal      Legal
+	report     Report
 	clock      clock.Clock
 
 	pairLimiter *limiter

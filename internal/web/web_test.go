@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,8 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/klog/v2"
 
-	"hearth/internal/access"
-	"hearth/internal/blobstore"
 	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/feed"
@@ -32,8 +29,8 @@ import (
 	"hearth/internal/legal"
 	"hearth/internal/neighbors"
 	"hearth/internal/notice"
-	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
+	"hearth/internal/testkit"
 	"hearth/internal/translog"
 	"hearth/internal/transparency"
 	"hearth/internal/vault"
@@ -95,48 +92,12 @@ func newEnv(t testing.TB, dbURL string) *env { return newEnvWith(t, dbURL, "") }
 // newEnvWith is newEnv with the operator's map tiles set.
 func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
-	cfg := identity.DefaultConfig()
-	cfg.Argon2 = identity.Argon2Params{Memory: 64, Time: 1, Threads: 1}
-	ids, err := identity.NewService(sqlstore.NewIdentityStore(db), clk, nil, identity.LoadCommonPasswords(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	lg, err := translog.Open(ctx, translog.Config{Dir: filepath.Join(dir, "log"), KeyFile: filepath.Join(dir, "log.key"), Origin: "hearth.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lg.Close(context.Background()) })
-	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}}
-	e.notices = notice.NewService(sqlstore.NewNoticeStore(db), clk, nil)
-	e.outbox = sqlstore.NewNoticeStore(db)
-	gate := access.NewGate(lg, sqlstore.NewAccessStore(db), access.NewPseudonyms([]byte(strings.Repeat("s", 32)), []byte(strings.Repeat("a", 32))), clk, nil)
-	ids.SetReadLog(gate)
-	e.notices.SetMail(e.outbox, ids, gate, "http://hearth.test", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ids.SetMailer(e.notices, "http://hearth.test")
-	acc := access.NewService(gate, ids, e.notices)
-	e.households = household.NewService(sqlstore.NewHouseholdStore(db), clk, nil)
-	e.devices = device.NewService(sqlstore.NewDeviceStore(db), e.households, clk, nil)
-	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
 	vcfg := vault.DefaultConfig()
 	vcfg.MinScryptWorkFactor = 10 // keys made here are cheap to unlock
-	e.vault = vault.NewService(sqlstore.NewVaultStore(db), blobs, e.households, clk, nil, vcfg)
-	e.neighbors = neighbors.NewService(sqlstore.NewNeighborsStore(db), lg, e.households, clk, nil)
-	e.neighbors.Connect(neighbors.Collaborators{Cameras: e.devices, Notifier: e.notices, Clips: e.vault, Gate: gate})
-	e.feed = feed.NewService(sqlstore.NewFeedStore(db), feed.Deps{Households: e.households, Vault: e.vault, Requests: e.neighbors, Log: lg, Keys: ageKeys{}, Clock: clk})
-	e.legal = legal.NewService(sqlstore.NewLegalStore(db), lg, ids, e.notices, clk, nil, []byte(strings.Repeat("l", 32)))
-	e.report = transparency.NewService(e.legal, e.neighbors, clk)
+	k := testkit.New(t, dbURL, testkit.Options{Now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Vault: vcfg})
+	db, clk, lg, ids, acc := k.DB, k.Clock, k.Log, k.Identity, k.Access
+	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}, notices: k.Notices, outbox: k.Outbox, households: k.Households,
+		devices: k.Devices, vault: k.Vault, neighbors: k.Neighbors, feed: k.Feed, legal: k.Legal, report: k.Report}
 	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), MapTiles: mapTiles},
 		web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
 			Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk},
