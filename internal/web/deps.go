@@ -141,6 +141,7 @@ type Feed interface {
 
 // Legal is what the web calls of legal demands (*legal.Service).
 type Legal interface {
+	AddressReadable(d *legal.Demand) bool
 	CheckActor(a legal.Actor) error
 	Decide(ctx context.Context, a legal.Actor, id legal.DemandID, dec legal.Decision) (*legal.Demand, error)
 	Demand(ctx context.Context, a legal.Actor, id legal.DemandID) (*legal.Demand, error)
