@@ -19,11 +19,6 @@ import (
 	"hearth/internal/testkit"
 )
 
-func TestMain(m *testing.M) { testkit.Main(m) }
-
-// t0 is the fake clock's starting time.
-var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-
 // fixture is the device service of a test kit: real households, members
 // and devices made through the services.
 type fixture struct {
@@ -37,7 +32,7 @@ type fixture struct {
 // its own.
 func forEach(t *testing.T, body func(t *testing.T, f *fixture)) {
 	t.Helper()
-	testkit.ForEach(t, testkit.Options{Now: t0}, func(t *testing.T, k *testkit.Kit) {
+	testkit.ForEach(t, testkit.Options{Now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}, func(t *testing.T, k *testkit.Kit) {
 		body(t, &fixture{kit: k, svc: k.Devices, clock: k.Clock, relay: k.Relay})
 	})
 }
@@ -62,6 +57,8 @@ func (f *fixture) pair(t *testing.T, user identity.UserID, hh household.ID) (*de
 	t.Helper()
 	return f.kit.Device(t, user, hh, device.KindMotionSensor, "Hall")
 }
+
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 func wantCode(t *testing.T, what string, err error, code apperr.Code) {
 	t.Helper()
