@@ -11,6 +11,7 @@ import (
 
 	"hearth/internal/device"
 	"hearth/internal/mqttgw"
+	"hearth/internal/sqlstore"
 )
 
 // BenchmarkMQTTEvents measures QoS 1 motion events per second from many
@@ -31,11 +32,11 @@ func BenchmarkMQTTEvents(b *testing.B) {
 func benchEvents(b *testing.B, clients, inflight int) {
 	ctx := context.Background()
 	e := newEnv(b, mqttgw.Config{})
-	e.household(b, "h1", "u1")
+	u1, h1 := e.home(b)
 	conns := make([]*client, clients)
 	topics := make([]string, clients)
 	for i := range conns {
-		d, secret := e.pair(b, "u1", "h1")
+		d, secret := e.pair(b, u1, h1)
 		conns[i] = e.connect(b, d, secret)
 		topics[i] = mqttgw.EventsTopic(d.ID, device.EventMotion)
 	}
@@ -69,9 +70,9 @@ func benchEvents(b *testing.B, clients, inflight int) {
 	if got := int(e.accepted()); got != total {
 		b.Fatalf("%d events stored, want %d", got, total)
 	}
-	var stored int
-	if err := e.raw.QueryRow(`SELECT COUNT(*) FROM device_events`).Scan(&stored); err != nil || stored != total {
-		b.Fatalf("device_events holds %d rows (%v), want %d", stored, err, total)
+	stored, err := sqlstore.NewDeviceStore(e.kit.DB).ListEvents(ctx, h1, t0.Add(-time.Hour), t0.Add(time.Hour), total+1)
+	if err != nil || len(stored) != total {
+		b.Fatalf("the store holds %d events (%v), want %d", len(stored), err, total)
 	}
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
 }

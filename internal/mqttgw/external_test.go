@@ -39,10 +39,10 @@ func TestExternalBroker(t *testing.T) {
 	ctx := context.Background()
 	addr := plainBroker(t)
 	e := newEnv(t, mqttgw.Config{External: "mqtt://" + addr})
-	e.household(t, "h1", "u1")
-	d, _ := e.pair(t, "u1", "h1")
-	revoked, _ := e.pair(t, "u1", "h1")
-	if err := e.svc.Revoke(ctx, "u1", revoked.ID); err != nil {
+	u1, h1 := e.home(t)
+	d, _ := e.pair(t, u1, h1)
+	revoked, _ := e.pair(t, u1, h1)
+	if err := e.svc.Revoke(ctx, u1, revoked.ID); err != nil {
 		t.Fatal(err)
 	}
 	c, err := dial(t, addr, string(d.ID), "", "")
@@ -60,8 +60,8 @@ func TestExternalBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The broker acknowledges the device, not the gateway: wait for the store.
-	eventually(t, "the contact event is stored", func() bool { return len(e.storedEvents(t, "u1", "h1")) == 1 })
-	evs := e.storedEvents(t, "u1", "h1")
+	eventually(t, "the contact event is stored", func() bool { return len(e.storedEvents(t, u1, h1)) == 1 })
+	evs := e.storedEvents(t, u1, h1)
 	if evs[0].Device != d.ID || evs[0].Type != device.EventContact || evs[0].Data["open"] != true {
 		t.Errorf("stored %+v", evs[0])
 	}
@@ -73,7 +73,7 @@ func TestExternalBroker(t *testing.T) {
 		{Topic: "hearth/d/" + string(d.ID) + "/commands/#", QoS: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SendCommand(ctx, "u1", d.ID, device.Command{Name: device.CommandSiren, Args: map[string]any{"on": true}}); err != nil {
+	if err := e.svc.SendCommand(ctx, u1, d.ID, device.Command{Name: device.CommandSiren, Args: map[string]any{"on": true}}); err != nil {
 		t.Fatalf("SendCommand: %v", err)
 	}
 	select {

@@ -18,12 +18,12 @@ import (
 func TestDeviceSession(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, mqttgw.Config{})
-	e.household(t, "h1", "u1")
-	d, secret := e.pair(t, "u1", "h1")
+	u1, h1 := e.home(t)
+	d, secret := e.pair(t, u1, h1)
 	c := e.connect(t, d, secret)
 
 	online := func() bool {
-		got, err := e.svc.Get(ctx, "u1", d.ID)
+		got, err := e.svc.Get(ctx, u1, d.ID)
 		return err == nil && got.Online
 	}
 	eventually(t, "the device shows online", online)
@@ -34,11 +34,11 @@ func TestDeviceSession(t *testing.T) {
 		t.Fatalf("publish motion: %v", err)
 	}
 	// QoS 1 is acknowledged once stored: no waiting needed.
-	evs := e.storedEvents(t, "u1", "h1")
+	evs := e.storedEvents(t, u1, h1)
 	if len(evs) != 1 {
 		t.Fatalf("%d events stored, want 1", len(evs))
 	}
-	want := &device.Event{ID: evs[0].ID, Device: d.ID, Household: "h1", Type: device.EventMotion, At: at,
+	want := &device.Event{ID: evs[0].ID, Device: d.ID, Household: h1, Type: device.EventMotion, At: at,
 		Data: map[string]any{"zone": "porch"}}
 	if diff := cmp.Diff(want, evs[0]); diff != "" {
 		t.Errorf("stored event (-want +got):\n%s", diff)
@@ -48,11 +48,11 @@ func TestDeviceSession(t *testing.T) {
 	if err := c.publish(mqttgw.EventsTopic(d.ID, device.EventHeartbeat), `{"type":"heartbeat"}`); err != nil {
 		t.Fatalf("publish heartbeat: %v", err)
 	}
-	got, err := e.svc.Get(ctx, "u1", d.ID)
+	got, err := e.svc.Get(ctx, u1, d.ID)
 	if err != nil || !got.Online || !got.LastSeenAt.Equal(e.clock.Now()) {
 		t.Errorf("after a heartbeat: %+v, %v; want online, seen now", got, err)
 	}
-	if n := len(e.storedEvents(t, "u1", "h1")); n != 1 {
+	if n := len(e.storedEvents(t, u1, h1)); n != 1 {
 		t.Errorf("a heartbeat was stored as an event (%d events)", n)
 	}
 	if n := e.accepted(); n != 2 {
@@ -68,11 +68,11 @@ func TestDeviceSession(t *testing.T) {
 func TestConnectRefused(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, mqttgw.Config{})
-	e.household(t, "h1", "u1")
-	d, secret := e.pair(t, "u1", "h1")
-	other, otherSecret := e.pair(t, "u1", "h1")
-	revoked, revokedSecret := e.pair(t, "u1", "h1")
-	if err := e.svc.Revoke(ctx, "u1", revoked.ID); err != nil {
+	u1, h1 := e.home(t)
+	d, secret := e.pair(t, u1, h1)
+	other, otherSecret := e.pair(t, u1, h1)
+	revoked, revokedSecret := e.pair(t, u1, h1)
+	if err := e.svc.Revoke(ctx, u1, revoked.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -99,14 +99,14 @@ func TestConnectRefused(t *testing.T) {
 func TestRevokeDisconnects(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, mqttgw.Config{})
-	e.household(t, "h1", "u1")
-	d, secret := e.pair(t, "u1", "h1")
+	u1, h1 := e.home(t)
+	d, secret := e.pair(t, u1, h1)
 	c := e.connect(t, d, secret)
 	eventually(t, "the device shows online", func() bool {
-		got, err := e.svc.Get(ctx, "u1", d.ID)
+		got, err := e.svc.Get(ctx, u1, d.ID)
 		return err == nil && got.Online
 	})
-	if err := e.svc.Revoke(ctx, "u1", d.ID); err != nil {
+	if err := e.svc.Revoke(ctx, u1, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -117,7 +117,7 @@ func TestRevokeDisconnects(t *testing.T) {
 	if _, err := dial(t, e.gw.Addr(), string(d.ID), string(d.ID), secret); err == nil {
 		t.Error("a revoked device reconnected")
 	}
-	if got, err := e.svc.Get(ctx, "u1", d.ID); err != nil || got.Online {
+	if got, err := e.svc.Get(ctx, u1, d.ID); err != nil || got.Online {
 		t.Errorf("revoked device: %+v, %v; want offline", got, err)
 	}
 }
@@ -127,10 +127,10 @@ func TestRevokeDisconnects(t *testing.T) {
 func TestTopicIsolation(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, mqttgw.Config{})
-	e.household(t, "h1", "alice")
-	e.household(t, "h2", "bob")
-	a, aSecret := e.pair(t, "alice", "h1")
-	b, bSecret := e.pair(t, "bob", "h2")
+	alice, h1 := e.home(t)
+	bob, h2 := e.home(t)
+	a, aSecret := e.pair(t, alice, h1)
+	b, bSecret := e.pair(t, bob, h2)
 	ca := e.connect(t, a, aSecret)
 	cb := e.connect(t, b, bSecret)
 
@@ -151,7 +151,7 @@ func TestTopicIsolation(t *testing.T) {
 	if n := e.rejected("topic"); n != 5 {
 		t.Errorf(`rejected{reason="topic"} = %v, want 5`, n)
 	}
-	if evs := e.storedEvents(t, "bob", "h2"); len(evs) != 0 {
+	if evs := e.storedEvents(t, bob, h2); len(evs) != 0 {
 		t.Errorf("B's household got events from A: %v", evs)
 	}
 
@@ -180,12 +180,12 @@ func TestTopicIsolation(t *testing.T) {
 	if err := cb.publish(mqttgw.EventsTopic(b.ID, device.EventDing), `{"type":"ding"}`); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.SendCommand(ctx, "bob", b.ID, device.Command{Name: device.CommandReboot}); err != nil {
+	if err := e.svc.SendCommand(ctx, bob, b.ID, device.Command{Name: device.CommandReboot}); err != nil {
 		t.Fatal(err)
 	}
 	// A command to A after B's, delivered in order on A's one connection:
 	// once it arrives, anything of B's would have arrived before it.
-	if err := e.svc.SendCommand(ctx, "alice", a.ID, device.Command{Name: device.CommandReboot}); err != nil {
+	if err := e.svc.SendCommand(ctx, alice, a.ID, device.Command{Name: device.CommandReboot}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -202,7 +202,7 @@ func TestTopicIsolation(t *testing.T) {
 	default:
 	}
 	// And through the service, a member of h1 cannot see B at all.
-	_, err = e.svc.Get(ctx, "alice", b.ID)
+	_, err = e.svc.Get(ctx, alice, b.ID)
 	if !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("alice Get(B) = %v, want NotFound", err)
 	}
@@ -210,8 +210,8 @@ func TestTopicIsolation(t *testing.T) {
 
 func TestRejectedMessages(t *testing.T) {
 	e := newEnv(t, mqttgw.Config{MaxMessageBytes: 256})
-	e.household(t, "h1", "u1")
-	d, secret := e.pair(t, "u1", "h1")
+	u1, h1 := e.home(t)
+	d, secret := e.pair(t, u1, h1)
 	c := e.connect(t, d, secret)
 	motion := mqttgw.EventsTopic(d.ID, device.EventMotion)
 
@@ -238,14 +238,14 @@ func TestRejectedMessages(t *testing.T) {
 			}
 		})
 	}
-	if evs := e.storedEvents(t, "u1", "h1"); len(evs) != 0 {
+	if evs := e.storedEvents(t, u1, h1); len(evs) != 0 {
 		t.Errorf("%d refused events were stored", len(evs))
 	}
 	// The gateway, and the same connection, keep working.
 	if err := c.publish(motion, `{"type":"motion"}`); err != nil {
 		t.Fatalf("a good event after the bad ones: %v", err)
 	}
-	if evs := e.storedEvents(t, "u1", "h1"); len(evs) != 1 {
+	if evs := e.storedEvents(t, u1, h1); len(evs) != 1 {
 		t.Errorf("%d events stored, want 1", len(evs))
 	}
 	// QoS 0 refusals are counted too (there is no acknowledgement to wait for).
@@ -259,11 +259,11 @@ func TestRejectedMessages(t *testing.T) {
 func TestPublishCommand(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, mqttgw.Config{})
-	e.household(t, "h1", "u1")
-	d, secret := e.pair(t, "u1", "h1")
+	u1, h1 := e.home(t)
+	d, secret := e.pair(t, u1, h1)
 	cmd := device.Command{Name: device.CommandRecord, Args: map[string]any{"seconds": 30.0}}
 
-	err := e.svc.SendCommand(ctx, "u1", d.ID, cmd)
+	err := e.svc.SendCommand(ctx, u1, d.ID, cmd)
 	if !apperr.Is(err, apperr.Unavailable) {
 		t.Errorf("SendCommand to an offline device = %v, want Unavailable", err)
 	}
@@ -274,10 +274,10 @@ func TestPublishCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the device is connected", func() bool {
-		got, err := e.svc.Get(ctx, "u1", d.ID)
+		got, err := e.svc.Get(ctx, u1, d.ID)
 		return err == nil && got.Online
 	})
-	if err := e.svc.SendCommand(ctx, "u1", d.ID, cmd); err != nil {
+	if err := e.svc.SendCommand(ctx, u1, d.ID, cmd); err != nil {
 		t.Fatalf("SendCommand: %v", err)
 	}
 	select {

@@ -2,69 +2,44 @@ package mqttgw_test
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"hearth/internal/apperr"
 	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/mqttgw"
-	"hearth/internal/sqlstore"
+	"hearth/internal/testkit"
 )
+
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // t0 is the fake clock's time; payload times are written relative to it.
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// members answers MemberRole from the household_members table, so the
-// tests run on real rows without the household service.
-type members struct{ db *sql.DB }
-
-func (m members) MemberRole(ctx context.Context, hh household.ID, user identity.UserID) (household.MemberRole, error) {
-	var role string
-	err := m.db.QueryRowContext(ctx, `SELECT role FROM household_members WHERE household_id = ? AND user_id = ?`,
-		string(hh), string(user)).Scan(&role)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", apperr.E("test.MemberRole", apperr.NotFound, "No such household.")
-	}
-	return household.MemberRole(role), err
-}
-
 type env struct {
+	kit      *testkit.Kit
 	svc      *device.Service
 	gw       *mqttgw.Gateway
-	raw      *sql.DB
 	registry *prometheus.Registry
 	clock    *clock.Fake
 }
 
-// newEnv starts a gateway with an embedded broker on a free port, on a
-// fresh SQLite database. cfg.Listen and cfg.External may be left empty.
+// newEnv starts a gateway with an embedded broker on a free port, over
+// a test kit on a fresh SQLite database. cfg.Listen and cfg.External may
+// be left empty.
 func newEnv(t testing.TB, cfg mqttgw.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "hearth.db")
-	db, err := sqlstore.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	e := &env{raw: raw, registry: prometheus.NewRegistry(), clock: clock.NewFake(t0)}
-	relay := &device.Relay{}
-	e.svc = device.NewService(device.Deps{Store: sqlstore.NewDeviceStore(db), Members: members{raw}, Gateway: relay, Clock: e.clock})
+	k := testkit.New(t, "", testkit.Options{Now: t0})
+	e := &env{kit: k, svc: k.Devices, registry: prometheus.NewRegistry(), clock: k.Clock}
+	relay := k.Relay
+	var err error
 	if cfg.Listen == "" && cfg.External == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
@@ -84,42 +59,18 @@ func newEnv(t testing.TB, cfg mqttgw.Config) *env {
 	return e
 }
 
-// household inserts a household whose members are users (the first owns it).
-func (e *env) household(t testing.TB, hh household.ID, users ...identity.UserID) {
+// home makes a resident who owns a household of their own, through the
+// services.
+func (e *env) home(t testing.TB) (identity.UserID, household.ID) {
 	t.Helper()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := e.raw.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`INSERT INTO households (id, name, home_lat, home_lng, time_zone, retention_days, created_at)
-		VALUES (?, ?, 0, 0, 'UTC', 30, 1)`, string(hh), "Home "+string(hh))
-	for i, u := range users {
-		exec(`INSERT OR IGNORE INTO users (id, email, role, status, created_at) VALUES (?, ?, 'resident', 'active', 1)`,
-			string(u), string(u)+"@example.org")
-		role := household.RoleMember
-		if i == 0 {
-			role = household.RoleOwner
-		}
-		exec(`INSERT INTO household_members (household_id, user_id, role, joined_at) VALUES (?, ?, ?, 1)`,
-			string(hh), string(u), string(role))
-	}
+	u, hh := e.kit.Home(t, 48.85, 2.35)
+	return u, hh.ID
 }
 
 // pair pairs a camera into hh on behalf of user and returns it with its secret.
 func (e *env) pair(t testing.TB, user identity.UserID, hh household.ID) (*device.Device, string) {
 	t.Helper()
-	ctx := context.Background()
-	code, _, err := e.svc.StartPairing(ctx, user, hh, device.KindCamera, "Porch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, secret, err := e.svc.Pair(ctx, code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d, secret
+	return e.kit.Device(t, user, hh, device.KindCamera, "Porch")
 }
 
 // client is a device's MQTT v5 connection and what it has received.

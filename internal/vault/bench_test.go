@@ -42,7 +42,7 @@ func TestPut_Streams(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	const size = 64 << 20
-	src := encryptedStream(t, size, e.recipient("u_ana"))
+	src := encryptedStream(t, size, e.recipient(e.ana))
 
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -72,7 +72,7 @@ func BenchmarkPut(b *testing.B) {
 			dir := b.TempDir()
 			e := newEnv(b, "sqlite:"+dir+"/hearth.db", dir)
 			plain := make([]byte, size)
-			ct := e.encrypt(b, plain, "u_ana", "u_bob")
+			ct := e.encrypt(b, plain, e.ana, e.bob)
 			ctx := context.Background()
 			b.SetBytes(int64(len(ct)))
 			b.ResetTimer()

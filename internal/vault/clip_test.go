@@ -23,14 +23,14 @@ func TestPutOpen_MembersDecrypt(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		plaintext := []byte("frame 1 " + marker + " frame 2")
-		ct := e.encrypt(t, plaintext, "u_ana", "u_bob")
+		ct := e.encrypt(t, plaintext, e.ana, e.bob)
 		up := e.upload()
 		c, created, err := e.svc.Put(ctx, up, bytes.NewReader(ct), 1<<20)
 		if err != nil || !created {
 			t.Fatalf("Put = %v, %v, %v", c, created, err)
 		}
 		sum := sha256.Sum256(ct)
-		want := &vault.Clip{ID: c.ID, Household: "h_a", Device: "d_cam", Kind: vault.KindVideo,
+		want := &vault.Clip{ID: c.ID, Household: e.ha, Device: e.cam, Kind: vault.KindVideo,
 			Start: up.Start, End: up.End, Size: int64(len(ct)), HeaderSize: c.HeaderSize,
 			ContentHash: hex.EncodeToString(sum[:]), CreatedAt: t0}
 		if diff := cmp.Diff(want, c); diff != "" {
@@ -42,7 +42,7 @@ func TestPutOpen_MembersDecrypt(t *testing.T) {
 		if hdr, _ := age.ExtractHeader(bytes.NewReader(ct)); int64(len(hdr)) != c.HeaderSize {
 			t.Errorf("HeaderSize = %d, want %d", c.HeaderSize, len(hdr))
 		}
-		for _, u := range []identity.UserID{"u_ana", "u_bob"} {
+		for _, u := range []identity.UserID{e.ana, e.bob} {
 			got, rc, err := e.svc.Open(ctx, u, c.ID)
 			if err != nil {
 				t.Fatalf("Open as %s: %v", u, err)
@@ -59,7 +59,7 @@ func TestPutOpen_MembersDecrypt(t *testing.T) {
 			}
 		}
 		// Listing shows it to members.
-		list, err := e.svc.List(ctx, "u_bob", "h_a", time.Time{}, time.Time{}, 0)
+		list, err := e.svc.List(ctx, e.bob, e.ha, time.Time{}, time.Time{}, 0)
 		if err != nil || len(list) != 1 || list[0].ID != c.ID {
 			t.Errorf("List = %v, %v", list, err)
 		}
@@ -73,7 +73,7 @@ func TestPutOpen_MembersDecrypt(t *testing.T) {
 func TestPut_Idempotent(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		ct := e.encrypt(t, []byte("same"), "u_ana")
+		ct := e.encrypt(t, []byte("same"), e.ana)
 		first, created, err := e.svc.Put(ctx, e.upload(), bytes.NewReader(ct), 1<<20)
 		if err != nil || !created {
 			t.Fatalf("first Put = %v, %v", created, err)
@@ -93,7 +93,7 @@ func TestPut_Idempotent(t *testing.T) {
 			t.Errorf("files in the blob directory: %v, want one", files)
 		}
 		// Other bytes are another clip.
-		if _, created, err := e.svc.Put(ctx, e.upload(), bytes.NewReader(e.encrypt(t, []byte("same"), "u_ana")), 1<<20); err != nil || !created {
+		if _, created, err := e.svc.Put(ctx, e.upload(), bytes.NewReader(e.encrypt(t, []byte("same"), e.ana)), 1<<20); err != nil || !created {
 			t.Errorf("Put of a new encryption = %v, %v; want a new clip", created, err)
 		}
 	})
@@ -102,7 +102,7 @@ func TestPut_Idempotent(t *testing.T) {
 func TestPut_SizeLimit(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		ct := e.encrypt(t, bytes.Repeat([]byte("v"), 200_000), "u_ana")
+		ct := e.encrypt(t, bytes.Repeat([]byte("v"), 200_000), e.ana)
 		for _, max := range []int64{int64(len(ct)) - 1, 100, 10} { // past the payload, inside the header, inside the intro
 			_, _, err := e.svc.Put(ctx, e.upload(), bytes.NewReader(ct), max)
 			wantCode(t, "Put over the limit", err, apperr.Invalid)
@@ -110,7 +110,7 @@ func TestPut_SizeLimit(t *testing.T) {
 		if files := e.blobFiles(t); len(files) != 0 {
 			t.Errorf("files left behind by refused uploads: %v", files)
 		}
-		if list, _ := e.svc.List(ctx, "u_ana", "h_a", time.Time{}, time.Time{}, 0); len(list) != 0 {
+		if list, _ := e.svc.List(ctx, e.ana, e.ha, time.Time{}, time.Time{}, 0); len(list) != 0 {
 			t.Errorf("clips recorded for refused uploads: %d", len(list))
 		}
 		// Exactly at the limit is fine.
@@ -129,7 +129,7 @@ func TestPut_RefusesNonAge(t *testing.T) {
 		w, _ := age.Encrypt(&pw, scrypt)
 		w.Write([]byte(marker))
 		w.Close()
-		good := e.encrypt(t, []byte(marker), "u_ana")
+		good := e.encrypt(t, []byte(marker), e.ana)
 		// A well-formed but wrong MAC: another valid base64 character in
 		// its first position (flipping a bit could leave the alphabet).
 		badMAC := bytes.Clone(good)
@@ -167,7 +167,7 @@ func TestPut_RefusesNonAge(t *testing.T) {
 func TestPut_Rules(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
-	ct := e.encrypt(t, []byte("x"), "u_ana")
+	ct := e.encrypt(t, []byte("x"), e.ana)
 	now := e.clock.Now()
 	for _, tc := range []struct {
 		name string
@@ -187,7 +187,7 @@ func TestPut_Rules(t *testing.T) {
 			up := e.upload()
 			tc.edit(&up)
 			// Fresh ciphertext each time, so idempotency never hides a rule.
-			ct = e.encrypt(t, []byte(tc.name), "u_ana")
+			ct = e.encrypt(t, []byte(tc.name), e.ana)
 			_, _, err := e.svc.Put(context.Background(), up, bytes.NewReader(ct), 1<<20)
 			wantCode(t, "Put", err, tc.code)
 		})
@@ -203,20 +203,20 @@ func TestList_Window(t *testing.T) {
 	ctx := context.Background()
 	var ids []vault.ClipID
 	for i := range 3 {
-		ids = append(ids, e.put(t, e.encrypt(t, []byte{byte(i)}, "u_ana")).ID)
+		ids = append(ids, e.put(t, e.encrypt(t, []byte{byte(i)}, e.ana)).ID)
 		e.clock.Advance(time.Hour)
 	}
-	got, err := e.svc.List(ctx, "u_ana", "h_a", t0.Add(30*time.Minute), time.Time{}, 0)
+	got, err := e.svc.List(ctx, e.ana, e.ha, t0.Add(30*time.Minute), time.Time{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]vault.ClipID{ids[2], ids[1]}, clipIDs(got)); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
-	if got, _ := e.svc.List(ctx, "u_ana", "h_a", time.Time{}, time.Time{}, 1); len(got) != 1 || got[0].ID != ids[2] {
+	if got, _ := e.svc.List(ctx, e.ana, e.ha, time.Time{}, time.Time{}, 1); len(got) != 1 || got[0].ID != ids[2] {
 		t.Errorf("List with limit 1 = %v", clipIDs(got))
 	}
-	_, err = e.svc.List(ctx, "u_ana", "h_a", t0.Add(time.Hour), t0, 0)
+	_, err = e.svc.List(ctx, e.ana, e.ha, t0.Add(time.Hour), t0, 0)
 	wantCode(t, "List(from after to)", err, apperr.Invalid)
 }
 
@@ -231,22 +231,22 @@ func clipIDs(cs []*vault.Clip) []vault.ClipID {
 func TestDelete(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		c := e.put(t, e.encrypt(t, []byte("x"), "u_ana"))
-		if err := e.svc.AddWrap(ctx, "u_ana", c.ID, e.recipient("u_carol").String(),
-			rewrap(t, e, c, "u_ana", "u_carol")); err != nil {
+		c := e.put(t, e.encrypt(t, []byte("x"), e.ana))
+		if err := e.svc.AddWrap(ctx, e.ana, c.ID, e.recipient(e.carol).String(),
+			rewrap(t, e, c, e.ana, e.carol)); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.Delete(ctx, "u_bob", c.ID); err != nil {
+		if err := e.svc.Delete(ctx, e.bob, c.ID); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 		if keys := e.blobKeys(t); len(keys) != 0 {
 			t.Errorf("blobs after Delete: %v", keys)
 		}
-		_, _, err := e.svc.Open(ctx, "u_ana", c.ID)
+		_, _, err := e.svc.Open(ctx, e.ana, c.ID)
 		wantCode(t, "Open(deleted)", err, apperr.NotFound)
-		_, err = e.svc.OpenFor(ctx, c.ID, e.recipient("u_carol").String())
+		_, err = e.svc.OpenFor(ctx, c.ID, e.recipient(e.carol).String())
 		wantCode(t, "OpenFor(deleted)", err, apperr.NotFound)
-		wantCode(t, "Delete(again)", e.svc.Delete(ctx, "u_ana", c.ID), apperr.NotFound)
+		wantCode(t, "Delete(again)", e.svc.Delete(ctx, e.ana, c.ID), apperr.NotFound)
 	})
 }
 
@@ -254,39 +254,39 @@ func TestPurgeExpired(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		day := 24 * time.Hour
-		old := e.put(t, e.encrypt(t, []byte("old"), "u_ana")) // ends at t0
+		old := e.put(t, e.encrypt(t, []byte("old"), e.ana)) // ends at t0
 		e.clock.Advance(10 * day)
-		recent := e.put(t, e.encrypt(t, []byte("recent"), "u_ana")) // ends at t0+10d
+		recent := e.put(t, e.encrypt(t, []byte("recent"), e.ana)) // ends at t0+10d
 		up := e.upload()
-		up.Household = "h_b" // 7-day retention
-		other, _, err := e.svc.Put(ctx, up, bytes.NewReader(e.encrypt(t, []byte("b"), "u_eve")), 1<<20)
+		up.Household = e.hb // 7-day retention
+		other, _, err := e.svc.Put(ctx, up, bytes.NewReader(e.encrypt(t, []byte("b"), e.eve)), 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
 
-		// At t0+10d nothing is due: h_a keeps 30 days, and h_b's clip is new.
+		// At t0+10d nothing is due: ha keeps 30 days, and hb's clip is new.
 		if n, err := e.svc.PurgeExpired(ctx); n != 0 || err != nil {
 			t.Fatalf("PurgeExpired at day 10 = %d, %v; want 0", n, err)
 		}
-		// At t0+30d+1s the first h_a clip is due; h_b's ended 20 days ago, due too.
+		// At t0+30d+1s the first ha clip is due; hb's ended 20 days ago, due too.
 		e.clock.Set(t0.Add(30*day + time.Second))
 		// A blob already gone (a crash between blob and row) does not stop the purge.
-		if err := e.blobs.Delete(ctx, "clips/h_a/"+string(old.ID)+".age"); err != nil {
+		if err := e.blobs.Delete(ctx, "clips/"+string(e.ha)+"/"+string(old.ID)+".age"); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := e.svc.PurgeExpired(ctx); n != 2 || err != nil {
 			t.Fatalf("PurgeExpired at day 30 = %d, %v; want 2", n, err)
 		}
 		for _, c := range []*vault.Clip{old, other} {
-			_, _, err := e.svc.Open(ctx, "u_ana", c.ID)
+			_, _, err := e.svc.Open(ctx, e.ana, c.ID)
 			wantCode(t, "Open(purged "+string(c.ID)+")", err, apperr.NotFound)
 		}
-		if _, rc, err := e.svc.Open(ctx, "u_ana", recent.ID); err != nil {
+		if _, rc, err := e.svc.Open(ctx, e.ana, recent.ID); err != nil {
 			t.Errorf("Open(kept clip): %v", err)
 		} else {
 			rc.Close()
 		}
-		if diff := cmp.Diff([]string{"clips/h_a/" + string(recent.ID) + ".age"}, e.blobKeys(t)); diff != "" {
+		if diff := cmp.Diff([]string{"clips/" + string(e.ha) + "/" + string(recent.ID) + ".age"}, e.blobKeys(t)); diff != "" {
 			t.Errorf("blobs after purge (-want +got):\n%s", diff)
 		}
 		if n, err := e.svc.PurgeExpired(ctx); n != 0 || err != nil {
@@ -303,7 +303,7 @@ func TestPurgeExpired_Batches(t *testing.T) {
 	cfg.PurgeBatch = 2
 	svc := vault.NewService(vault.Deps{Store: e.store, Blobs: e.blobs, Households: e.hh, Clock: e.clock, Config: cfg})
 	for i := range 5 {
-		e.put(t, e.encrypt(t, []byte{byte(i)}, "u_ana"))
+		e.put(t, e.encrypt(t, []byte{byte(i)}, e.ana))
 	}
 	e.clock.Advance(31 * 24 * time.Hour)
 	if n, err := svc.PurgeExpired(context.Background()); n != 5 || err != nil {
@@ -337,7 +337,7 @@ func (s *staleStore) ListClipsEndedBefore(ctx context.Context, hh household.ID, 
 func TestPurgeExpired_NoProgressStops(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
-	e.put(t, e.encrypt(t, []byte("x"), "u_ana"))
+	e.put(t, e.encrypt(t, []byte("x"), e.ana))
 	e.clock.Advance(31 * 24 * time.Hour)
 	svc := vault.NewService(vault.Deps{Store: &staleStore{Store: e.store}, Blobs: e.blobs, Households: e.hh, Clock: e.clock, Config: testConfig()})
 	if n, err := svc.PurgeExpired(context.Background()); n != 0 || err != nil {

@@ -3,13 +3,10 @@ package vault_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,12 +15,16 @@ import (
 	"hearth/internal/apperr"
 	"hearth/internal/blobstore"
 	"hearth/internal/clock"
+	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
+	"hearth/internal/testkit"
 	"hearth/internal/vault"
 )
+
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
@@ -37,57 +38,25 @@ func testConfig() vault.Config {
 	return c
 }
 
-// households is an in-memory vault.Households: the household Service is not
-// needed to test the vault's rules.
-type households struct {
-	mu        sync.Mutex
-	members   map[household.ID][]identity.UserID
-	retention map[household.ID]time.Duration
-}
-
-func (h *households) MemberRole(_ context.Context, id household.ID, user identity.UserID) (household.MemberRole, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, u := range h.members[id] {
-		if u == user {
-			return household.RoleMember, nil
-		}
-	}
-	return "", apperr.E("test.MemberRole", apperr.NotFound, "No such household.")
-}
-
-func (h *households) MemberIDs(_ context.Context, id household.ID) ([]identity.UserID, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	m, ok := h.members[id]
-	if !ok {
-		return nil, apperr.E("test.MemberIDs", apperr.NotFound, "No such household.")
-	}
-	return append([]identity.UserID(nil), m...), nil
-}
-
-func (h *households) Retention(_ context.Context, id household.ID) (time.Duration, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	d, ok := h.retention[id]
-	if !ok {
-		return 0, apperr.E("test.Retention", apperr.NotFound, "No such household.")
-	}
-	return d, nil
-}
-
-// env is a Service over a real database, a real fileblob directory and real
-// age keys. Household h_a has members u_ana and u_bob, h_b has u_eve; u_dan
-// and u_carol have accounts but no household.
+// env is a Service over a real database, a real fileblob directory, real
+// age keys and the real household service of a test kit. Ana owns
+// household ha (30 days' retention), where Bob is a member; Eve owns hb
+// (7 days' retention); Dan and Carol have accounts but no household. The
+// ids are the ones the services gave them.
 type env struct {
+	kit    *testkit.Kit
 	svc    *vault.Service
 	store  vault.Store
 	clock  *clock.Fake
-	hh     *households
+	hh     *household.Service
 	blobs  *blobstore.Store
 	dir    string // holds the blob directory, and the SQLite file if any
 	ids    map[identity.UserID]*age.X25519Identity
 	sqlite bool
+
+	ana, bob, eve, dan, carol identity.UserID
+	ha, hb                    household.ID
+	cam                       device.ID // ha's camera, the device of every upload
 }
 
 // forEachEnv runs body on SQLite (always) and PostgreSQL (when
@@ -106,70 +75,46 @@ func forEachEnv(t *testing.T, body func(t *testing.T, e *env)) {
 func newEnv(t testing.TB, url, dir string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, url)
-	if err != nil {
+	k := testkit.New(t, url, testkit.Options{Now: t0, Vault: testConfig()})
+	e := &env{
+		kit:    k,
+		clock:  k.Clock,
+		hh:     k.Households,
+		dir:    dir,
+		ids:    map[identity.UserID]*age.X25519Identity{},
+		sqlite: k.DB.Kind() == sqlstore.SQLite,
+	}
+	var ha, hb *household.Household
+	e.ana, ha = k.Home(t, 48.85, 2.35)
+	e.eve, hb = k.Home(t, 48.86, 2.34)
+	e.ha, e.hb = ha.ID, hb.ID
+	e.bob = k.User(t, "bob", identity.RoleResident)
+	k.Member(t, e.ana, e.ha, e.bob)
+	e.dan = k.User(t, "dan", identity.RoleResident)
+	e.carol = k.User(t, "carol", identity.RoleResident)
+	cam, _ := k.Device(t, e.ana, e.ha, device.KindCamera, "Porch")
+	e.cam = cam.ID
+	if _, err := k.Households.Update(ctx, e.eve, e.hb, household.NewHousehold{Name: hb.Name, Home: hb.Home,
+		TimeZone: hb.TimeZone, RetentionDays: 7}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	users := []identity.UserID{"u_ana", "u_bob", "u_eve", "u_dan", "u_carol"}
-	for _, u := range users {
-		err := sqlstore.NewIdentityStore(db).CreateUser(ctx, &identity.User{
-			ID: u, Email: string(u) + "@example.org", Role: identity.RoleResident,
-			Status: identity.StatusActive, PasswordHash: "x", CreatedAt: t0,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	insertHouseholds(t, db.Kind(), url, "h_a", "h_b")
+	// The vault's own blob directory, so tests can find the files at rest.
 	blobs, err := blobstore.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	e := &env{
-		clock: clock.NewFake(t0),
-		hh: &households{
-			members:   map[household.ID][]identity.UserID{"h_a": {"u_ana", "u_bob"}, "h_b": {"u_eve"}},
-			retention: map[household.ID]time.Duration{"h_a": 30 * 24 * time.Hour, "h_b": 7 * 24 * time.Hour},
-		},
-		blobs:  blobs,
-		dir:    dir,
-		ids:    map[identity.UserID]*age.X25519Identity{},
-		sqlite: db.Kind() == sqlstore.SQLite,
-	}
-	for _, u := range users {
+	e.blobs = blobs
+	for _, u := range []identity.UserID{e.ana, e.bob, e.eve, e.dan, e.carol} {
 		id, err := age.GenerateX25519Identity()
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.ids[u] = id
 	}
-	e.store = sqlstore.NewVaultStore(db)
+	e.store = sqlstore.NewVaultStore(k.DB)
 	e.svc = vault.NewService(vault.Deps{Store: e.store, Blobs: blobs, Households: e.hh, Clock: e.clock, Config: testConfig()})
 	return e
-}
-
-// insertHouseholds adds bare household rows with plain SQL; the household
-// store is another package's business.
-func insertHouseholds(t testing.TB, kind sqlstore.Kind, url string, ids ...household.ID) {
-	t.Helper()
-	driver, dsn, q := "pgx", url, `INSERT INTO households (id, name, address, home_lat, home_lng, time_zone, retention_days, created_at)
-		VALUES ($1, 'Home', '', 48.85, 2.35, 'Europe/Paris', 30, 0)`
-	if kind == sqlstore.SQLite {
-		driver, dsn = "sqlite", strings.TrimPrefix(url, "sqlite:")
-		q = strings.Replace(q, "$1", "?", 1)
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, id := range ids {
-		if _, err := db.Exec(q, string(id)); err != nil {
-			t.Fatalf("insert household %s: %v", id, err)
-		}
-	}
 }
 
 func (e *env) recipient(u identity.UserID) *age.X25519Recipient { return e.ids[u].Recipient() }
@@ -194,13 +139,13 @@ func (e *env) encrypt(t testing.TB, plaintext []byte, to ...identity.UserID) []b
 	return buf.Bytes()
 }
 
-// upload is an ordinary valid upload to h_a, at the fake clock's time.
+// upload is an ordinary valid upload to ha, at the fake clock's time.
 func (e *env) upload() vault.Upload {
 	now := e.clock.Now()
-	return vault.Upload{Household: "h_a", Device: "d_cam", Kind: vault.KindVideo, Start: now.Add(-time.Minute), End: now}
+	return vault.Upload{Household: e.ha, Device: e.cam, Kind: vault.KindVideo, Start: now.Add(-time.Minute), End: now}
 }
 
-// put uploads ciphertext to h_a and fails the test on error.
+// put uploads ciphertext to ha and fails the test on error.
 func (e *env) put(t testing.TB, ciphertext []byte) *vault.Clip {
 	t.Helper()
 	c, _, err := e.svc.Put(context.Background(), e.upload(), bytes.NewReader(ciphertext), 1<<30)

@@ -28,10 +28,10 @@ func TestMemberKey_RoundTrip(t *testing.T) {
 		if bytes.Contains(wrapped, []byte("AGE-SECRET-KEY-")) {
 			t.Fatal("the wrapped identity holds the identity in the clear")
 		}
-		if err := e.svc.SetKey(ctx, "u_ana", recipient, wrapped); err != nil {
+		if err := e.svc.SetKey(ctx, e.ana, recipient, wrapped); err != nil {
 			t.Fatalf("SetKey: %v", err)
 		}
-		gotR, gotW, err := e.svc.Key(ctx, "u_ana")
+		gotR, gotW, err := e.svc.Key(ctx, e.ana)
 		if err != nil || gotR != recipient || !bytes.Equal(gotW, wrapped) {
 			t.Fatalf("Key = %s, %d bytes, %v", gotR, len(gotW), err)
 		}
@@ -58,19 +58,19 @@ func TestMemberKey_RoundTrip(t *testing.T) {
 		wantCode(t, "UnlockMemberKey(plaintext)", err, apperr.Invalid)
 
 		// Own key only: others have none until they set one.
-		_, _, err = e.svc.Key(ctx, "u_bob")
+		_, _, err = e.svc.Key(ctx, e.bob)
 		wantCode(t, "Key(no key)", err, apperr.NotFound)
 
 		// Recipients lists members with keys, skipping those without.
-		if err := e.svc.SetKey(ctx, "u_eve", e.recipient("u_eve").String(), mustWrap(t, e.ids["u_eve"], passphrase)); err != nil {
+		if err := e.svc.SetKey(ctx, e.eve, e.recipient(e.eve).String(), mustWrap(t, e.ids[e.eve], passphrase)); err != nil {
 			t.Fatal(err)
 		}
-		got, err := e.svc.Recipients(ctx, "h_a")
+		got, err := e.svc.Recipients(ctx, e.ha)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff([]string{recipient}, got); diff != "" {
-			t.Errorf("Recipients(h_a) (-want +got):\n%s", diff)
+			t.Errorf("Recipients(ha) (-want +got):\n%s", diff)
 		}
 		_, err = e.svc.Recipients(ctx, "h_none")
 		wantCode(t, "Recipients(unknown household)", err, apperr.NotFound)
@@ -81,11 +81,11 @@ func TestMemberKey_RoundTrip(t *testing.T) {
 func TestSetKey_Validation(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
-	id := e.ids["u_ana"]
+	id := e.ids[e.ana]
 	recipient := id.Recipient().String()
 	good := mustWrap(t, id, passphrase)
 
-	toX25519 := e.encrypt(t, []byte(id.String()), "u_ana")
+	toX25519 := e.encrypt(t, []byte(id.String()), e.ana)
 	weak := func() []byte {
 		r, _ := age.NewScryptRecipient(passphrase)
 		r.SetWorkFactor(9) // below the test floor of 10
@@ -117,7 +117,7 @@ func TestSetKey_Validation(t *testing.T) {
 		{"ErrEmpty", recipient, nil, apperr.Invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantCode(t, "SetKey", e.svc.SetKey(context.Background(), "u_ana", tc.recipient, tc.wrapped), tc.code)
+			wantCode(t, "SetKey", e.svc.SetKey(context.Background(), e.ana, tc.recipient, tc.wrapped), tc.code)
 		})
 	}
 }

@@ -28,10 +28,10 @@ func TestSweepOrphans(t *testing.T) {
 		cfg.PurgeBatch = 2 // several batches, across households
 		svc := vault.NewService(vault.Deps{Store: e.store, Blobs: e.blobs, Households: e.hh, Clock: e.clock, Config: cfg})
 
-		kept := e.put(t, e.encrypt(t, []byte("kept"), "u_ana"))
+		kept := e.put(t, e.encrypt(t, []byte("kept"), e.ana))
 		up := e.upload()
-		up.Household = "h_b"
-		keptB, _, err := svc.Put(ctx, up, bytes.NewReader(e.encrypt(t, []byte("kept b"), "u_eve")), 1<<20)
+		up.Household = e.hb
+		keptB, _, err := svc.Put(ctx, up, bytes.NewReader(e.encrypt(t, []byte("kept b"), e.eve)), 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,10 +44,10 @@ func TestSweepOrphans(t *testing.T) {
 		}
 		keyOf := func(hh string, c *vault.Clip) string { return "clips/" + hh + "/" + string(c.ID) + ".age" }
 		var (
-			oldA, oldB, oldC = newKey("h_a"), newKey("h_b"), newKey("h_a")
-			misfiled         = keyOf("h_b", kept) // kept's id, but not its household
-			young            = newKey("h_a")
-			foreign          = "clips/h_a/notes.txt"
+			oldA, oldB, oldC = newKey(string(e.ha)), newKey(string(e.hb)), newKey(string(e.ha))
+			misfiled         = keyOf(string(e.hb), kept) // kept's id, but not its household
+			young            = newKey(string(e.ha))
+			foreign          = "clips/" + string(e.ha) + "/notes.txt"
 		)
 		for _, k := range []string{oldA, oldB, oldC, misfiled, young, foreign} {
 			if _, err := e.blobs.Put(ctx, k, bytes.NewReader([]byte("partial upload"))); err != nil {
@@ -56,7 +56,7 @@ func TestSweepOrphans(t *testing.T) {
 		}
 		// Modification times as the clock sees them: two hours ago for
 		// everything but the young orphan, written ten minutes ago.
-		for _, k := range []string{oldA, oldB, oldC, misfiled, foreign, keyOf("h_a", kept), keyOf("h_b", keptB), young} {
+		for _, k := range []string{oldA, oldB, oldC, misfiled, foreign, keyOf(string(e.ha), kept), keyOf(string(e.hb), keptB), young} {
 			at := e.clock.Now().Add(-2 * time.Hour)
 			if k == young {
 				at = e.clock.Now().Add(-10 * time.Minute)
@@ -69,12 +69,12 @@ func TestSweepOrphans(t *testing.T) {
 		if n, err := svc.SweepOrphans(ctx); n != 4 || err != nil {
 			t.Fatalf("SweepOrphans = %d, %v; want 4", n, err)
 		}
-		want := []string{keyOf("h_a", kept), keyOf("h_b", keptB), young, foreign}
+		want := []string{keyOf(string(e.ha), kept), keyOf(string(e.hb), keptB), young, foreign}
 		sort.Strings(want)
 		if diff := cmp.Diff(want, e.blobKeys(t)); diff != "" {
 			t.Errorf("blobs after the sweep (-want +got):\n%s", diff)
 		}
-		for c, user := range map[*vault.Clip]identity.UserID{kept: "u_ana", keptB: "u_eve"} {
+		for c, user := range map[*vault.Clip]identity.UserID{kept: e.ana, keptB: e.eve} {
 			if _, rc, err := svc.Open(ctx, user, c.ID); err != nil {
 				t.Errorf("Open(%s) after the sweep: %v", c.ID, err)
 			} else {
@@ -87,7 +87,7 @@ func TestSweepOrphans(t *testing.T) {
 		if n, err := svc.SweepOrphans(ctx); n != 1 || err != nil {
 			t.Fatalf("second SweepOrphans = %d, %v; want 1", n, err)
 		}
-		want = []string{keyOf("h_a", kept), keyOf("h_b", keptB), foreign}
+		want = []string{keyOf(string(e.ha), kept), keyOf(string(e.hb), keptB), foreign}
 		sort.Strings(want)
 		if diff := cmp.Diff(want, e.blobKeys(t)); diff != "" {
 			t.Errorf("blobs after the second sweep (-want +got):\n%s", diff)

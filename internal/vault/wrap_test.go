@@ -38,18 +38,18 @@ func TestRewrap_ShareWithoutReupload(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		plaintext := []byte("porch at night " + marker)
-		c := e.put(t, e.encrypt(t, plaintext, "u_ana", "u_bob"))
+		c := e.put(t, e.encrypt(t, plaintext, e.ana, e.bob))
 		blobsBefore := e.blobKeys(t)
-		carol := e.recipient("u_carol").String()
+		carol := e.recipient(e.carol).String()
 
 		// The agency (carol) cannot read the clip as stored.
-		_, rc, _ := e.svc.Open(ctx, "u_ana", c.ID)
+		_, rc, _ := e.svc.Open(ctx, e.ana, c.ID)
 		stored := readAll(t, rc)
-		if _, err := age.Decrypt(bytes.NewReader(stored), e.ids["u_carol"]); err == nil {
+		if _, err := age.Decrypt(bytes.NewReader(stored), e.ids[e.carol]); err == nil {
 			t.Fatal("a non-recipient decrypted the stored clip")
 		}
 
-		if err := e.svc.AddWrap(ctx, "u_bob", c.ID, carol, rewrap(t, e, c, "u_bob", "u_carol")); err != nil {
+		if err := e.svc.AddWrap(ctx, e.bob, c.ID, carol, rewrap(t, e, c, e.bob, e.carol)); err != nil {
 			t.Fatalf("AddWrap: %v", err)
 		}
 		rc2, err := e.svc.OpenFor(ctx, c.ID, carol)
@@ -57,7 +57,7 @@ func TestRewrap_ShareWithoutReupload(t *testing.T) {
 			t.Fatalf("OpenFor: %v", err)
 		}
 		served := readAll(t, rc2)
-		if pt := decrypt(t, bytes.NewReader(served), e.ids["u_carol"]); !bytes.Equal(pt, plaintext) {
+		if pt := decrypt(t, bytes.NewReader(served), e.ids[e.carol]); !bytes.Equal(pt, plaintext) {
 			t.Errorf("carol decrypted %q, want %q", pt, plaintext)
 		}
 		// The payload served is the original one, byte for byte.
@@ -65,23 +65,23 @@ func TestRewrap_ShareWithoutReupload(t *testing.T) {
 			t.Error("OpenFor served a payload other than the stored one")
 		}
 		// Members cannot read carol's version; carol's header names no member.
-		if _, err := age.Decrypt(bytes.NewReader(served), e.ids["u_ana"]); err == nil {
+		if _, err := age.Decrypt(bytes.NewReader(served), e.ids[e.ana]); err == nil {
 			t.Error("a member decrypted the version made for carol")
 		}
 		if diff := cmp.Diff(blobsBefore, e.blobKeys(t)); diff != "" {
 			t.Errorf("sharing changed the blobs (-before +after):\n%s", diff)
 		}
-		ws, err := e.svc.ListWraps(ctx, "u_ana", c.ID)
-		if err != nil || len(ws) != 1 || ws[0].Recipient != carol || ws[0].CreatedBy != "u_bob" {
+		ws, err := e.svc.ListWraps(ctx, e.ana, c.ID)
+		if err != nil || len(ws) != 1 || ws[0].Recipient != carol || ws[0].CreatedBy != e.bob {
 			t.Errorf("ListWraps = %v, %v", ws, err)
 		}
 
-		if err := e.svc.RemoveWrap(ctx, "u_ana", c.ID, carol); err != nil {
+		if err := e.svc.RemoveWrap(ctx, e.ana, c.ID, carol); err != nil {
 			t.Fatalf("RemoveWrap: %v", err)
 		}
 		_, err = e.svc.OpenFor(ctx, c.ID, carol)
 		wantCode(t, "OpenFor after RemoveWrap", err, apperr.NotFound)
-		wantCode(t, "RemoveWrap(again)", e.svc.RemoveWrap(ctx, "u_ana", c.ID, carol), apperr.NotFound)
+		wantCode(t, "RemoveWrap(again)", e.svc.RemoveWrap(ctx, e.ana, c.ID, carol), apperr.NotFound)
 	})
 }
 
@@ -91,24 +91,24 @@ func TestOpenForMember_LateMember(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		plaintext := []byte("before dan moved in")
-		c := e.put(t, e.encrypt(t, plaintext, "u_ana"))
-		e.hh.members["h_a"] = append(e.hh.members["h_a"], "u_dan")
+		c := e.put(t, e.encrypt(t, plaintext, e.ana))
+		e.kit.Member(t, e.ana, e.ha, e.dan)
 		// Ana's version before dan has a key or a wrap.
-		_, rc, err := e.svc.OpenForMember(ctx, "u_dan", c.ID)
+		_, rc, err := e.svc.OpenForMember(ctx, e.dan, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := age.Decrypt(bytes.NewReader(readAll(t, rc)), e.ids["u_dan"]); err == nil {
+		if _, err := age.Decrypt(bytes.NewReader(readAll(t, rc)), e.ids[e.dan]); err == nil {
 			t.Fatal("dan decrypted a clip never wrapped for him")
 		}
-		danKey, danRecipient := e.ids["u_dan"], e.recipient("u_dan").String()
-		if err := e.svc.SetKey(ctx, "u_dan", danRecipient, mustWrap(t, danKey, "dan's long passphrase")); err != nil {
+		danKey, danRecipient := e.ids[e.dan], e.recipient(e.dan).String()
+		if err := e.svc.SetKey(ctx, e.dan, danRecipient, mustWrap(t, danKey, "dan's long passphrase")); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.svc.AddWrap(ctx, "u_ana", c.ID, danRecipient, rewrap(t, e, c, "u_ana", "u_dan")); err != nil {
+		if err := e.svc.AddWrap(ctx, e.ana, c.ID, danRecipient, rewrap(t, e, c, e.ana, e.dan)); err != nil {
 			t.Fatal(err)
 		}
-		_, rc, err = e.svc.OpenForMember(ctx, "u_dan", c.ID)
+		_, rc, err = e.svc.OpenForMember(ctx, e.dan, c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,8 +117,8 @@ func TestOpenForMember_LateMember(t *testing.T) {
 		}
 		rc.Close()
 		// Ana, with no wrap of her own, still gets the original.
-		_, rc, _ = e.svc.OpenForMember(ctx, "u_ana", c.ID)
-		if pt := decrypt(t, rc, e.ids["u_ana"]); !bytes.Equal(pt, plaintext) {
+		_, rc, _ = e.svc.OpenForMember(ctx, e.ana, c.ID)
+		if pt := decrypt(t, rc, e.ids[e.ana]); !bytes.Equal(pt, plaintext) {
 			t.Errorf("ana decrypted %q", pt)
 		}
 		rc.Close()
@@ -147,11 +147,11 @@ func TestAddWrap_Validation(t *testing.T) {
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	ctx := context.Background()
-	c := e.put(t, e.encrypt(t, []byte("x"), "u_ana"))
-	good := rewrap(t, e, c, "u_ana", "u_carol")
-	carol := e.recipient("u_carol").String()
-	scryptHeader, _ := age.ExtractHeader(bytes.NewReader(mustWrap(t, e.ids["u_carol"], "passphrase")))
-	twoStanzas, _ := age.ExtractHeader(bytes.NewReader(e.encrypt(t, nil, "u_carol", "u_dan")))
+	c := e.put(t, e.encrypt(t, []byte("x"), e.ana))
+	good := rewrap(t, e, c, e.ana, e.carol)
+	carol := e.recipient(e.carol).String()
+	scryptHeader, _ := age.ExtractHeader(bytes.NewReader(mustWrap(t, e.ids[e.carol], "passphrase")))
+	twoStanzas, _ := age.ExtractHeader(bytes.NewReader(e.encrypt(t, nil, e.carol, e.dan)))
 	for _, tc := range []struct {
 		name      string
 		recipient string
@@ -162,14 +162,14 @@ func TestAddWrap_Validation(t *testing.T) {
 		{"OKTwoX25519Stanzas", carol, twoStanzas, ""},
 		{"ErrRecipient", "age1notakey", good, apperr.Invalid},
 		{"ErrRecipientUpperCase", strings.ToUpper(carol), good, apperr.Invalid},
-		{"ErrRecipientIdentity", e.ids["u_carol"].String(), good, apperr.Invalid},
+		{"ErrRecipientIdentity", e.ids[e.carol].String(), good, apperr.Invalid},
 		{"ErrNotAge", carol, []byte("hello"), apperr.Invalid},
 		{"ErrTrailingData", carol, append(bytes.Clone(good), "payload"...), apperr.Invalid},
 		{"ErrScrypt", carol, scryptHeader, apperr.Invalid},
 		{"ErrTooLarge", carol, bigHeader(t, e), apperr.Invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantCode(t, "AddWrap", e.svc.AddWrap(ctx, "u_ana", c.ID, tc.recipient, tc.header), tc.code)
+			wantCode(t, "AddWrap", e.svc.AddWrap(ctx, e.ana, c.ID, tc.recipient, tc.header), tc.code)
 		})
 	}
 }
@@ -196,24 +196,24 @@ func bigHeader(t testing.TB, e *env) []byte {
 func TestIsolation(t *testing.T) {
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		c := e.put(t, e.encrypt(t, []byte(marker), "u_ana"))
-		carol := e.recipient("u_carol").String()
-		hdr := rewrap(t, e, c, "u_ana", "u_carol")
-		if err := e.svc.AddWrap(ctx, "u_ana", c.ID, carol, hdr); err != nil {
+		c := e.put(t, e.encrypt(t, []byte(marker), e.ana))
+		carol := e.recipient(e.carol).String()
+		hdr := rewrap(t, e, c, e.ana, e.carol)
+		if err := e.svc.AddWrap(ctx, e.ana, c.ID, carol, hdr); err != nil {
 			t.Fatal(err)
 		}
 		probes := map[string]func(id vault.ClipID) error{
-			"Open": func(id vault.ClipID) error { _, _, err := e.svc.Open(ctx, "u_eve", id); return err },
+			"Open": func(id vault.ClipID) error { _, _, err := e.svc.Open(ctx, e.eve, id); return err },
 			"OpenForMember": func(id vault.ClipID) error {
-				_, _, err := e.svc.OpenForMember(ctx, "u_eve", id)
+				_, _, err := e.svc.OpenForMember(ctx, e.eve, id)
 				return err
 			},
-			"Delete": func(id vault.ClipID) error { return e.svc.Delete(ctx, "u_eve", id) },
+			"Delete": func(id vault.ClipID) error { return e.svc.Delete(ctx, e.eve, id) },
 			"AddWrap": func(id vault.ClipID) error {
-				return e.svc.AddWrap(ctx, "u_eve", id, e.recipient("u_eve").String(), hdr)
+				return e.svc.AddWrap(ctx, e.eve, id, e.recipient(e.eve).String(), hdr)
 			},
-			"RemoveWrap": func(id vault.ClipID) error { return e.svc.RemoveWrap(ctx, "u_eve", id, carol) },
-			"ListWraps":  func(id vault.ClipID) error { _, err := e.svc.ListWraps(ctx, "u_eve", id); return err },
+			"RemoveWrap": func(id vault.ClipID) error { return e.svc.RemoveWrap(ctx, e.eve, id, carol) },
+			"ListWraps":  func(id vault.ClipID) error { _, err := e.svc.ListWraps(ctx, e.eve, id); return err },
 		}
 		for name, probe := range probes {
 			t.Run(name, func(t *testing.T) {
@@ -224,18 +224,18 @@ func TestIsolation(t *testing.T) {
 				}
 			})
 		}
-		_, errReal := e.svc.List(ctx, "u_eve", "h_a", c.Start, c.End, 0)
-		_, errNone := e.svc.List(ctx, "u_eve", "h_none", c.Start, c.End, 0)
+		_, errReal := e.svc.List(ctx, e.eve, e.ha, c.Start, c.End, 0)
+		_, errNone := e.svc.List(ctx, e.eve, "h_none", c.Start, c.End, 0)
 		wantCode(t, "List(other household)", errReal, apperr.NotFound)
 		if apperr.MessageOf(errReal) != apperr.MessageOf(errNone) {
 			t.Errorf("List: %q for another household, %q for none", apperr.MessageOf(errReal), apperr.MessageOf(errNone))
 		}
 		// Eve's own household shows nothing of it either.
-		if list, err := e.svc.List(ctx, "u_eve", "h_b", c.Start, c.End.Add(1), 0); err != nil || len(list) != 0 {
-			t.Errorf("List(h_b) = %v, %v", clipIDs(list), err)
+		if list, err := e.svc.List(ctx, e.eve, e.hb, c.Start, c.End.Add(1), 0); err != nil || len(list) != 0 {
+			t.Errorf("List(hb) = %v, %v", clipIDs(list), err)
 		}
 		// And the clip and its wrap are untouched.
-		if _, rc, err := e.svc.Open(ctx, "u_ana", c.ID); err != nil {
+		if _, rc, err := e.svc.Open(ctx, e.ana, c.ID); err != nil {
 			t.Errorf("Open by its member after the probes: %v", err)
 		} else {
 			rc.Close()
