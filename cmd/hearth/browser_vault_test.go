@@ -59,7 +59,7 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)
-	waitForClips(t, m, ana, st, 1)
+	listClips(t, m, ana, st, 1)
 	timeline := m.URL() + "/households/" + string(st.Household) + "/timeline"
 
 	err := chromedp.Do(ctx,

@@ -163,7 +163,7 @@ func TestBrowserSharesClipInPost(t *testing.T) {
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)
-	waitForClips(t, m, ana, st, 1)
+	listClips(t, m, ana, st, 1)
 
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 740),
