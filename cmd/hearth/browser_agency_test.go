@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,7 +107,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 		browserLogInWithCode(t, m.URL(), email, secret),
 		chromedp.Navigate(m.URL()+"/agencies/"+string(agency.ID)),
 		chromedp.Click(chromedp.ID("new-request")),
-		waitForScript(`document.getElementById("rfa-form")?.dataset.ready === "true"`),
+		chromedp.WaitReady(chromedp.CSS(`#rfa-form[data-ready="true"]`)),
 		fitsWidth(t, "new request"),
 	)
 	if err != nil {
@@ -126,10 +127,10 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 	cx, cy := box[0]+box[2]/2, box[1]+box[3]/2
 	err = chromedp.Do(ctx,
 		chromedp.MouseClickXY(cx, cy),
-		waitForScript(`document.querySelector("#area-map path.hearth-centre") !== null`),
+		chromedp.WaitReady(chromedp.CSS("#area-map path.hearth-centre")),
 		chromedp.MouseClickXY(cx+80, cy),
 		chromedp.WaitVisible(chromedp.CSS("#area-size.in-bounds")),
-		waitForScript(`document.querySelector("#area-map path.hearth-area") !== null`),
+		chromedp.WaitReady(chromedp.CSS("#area-map path.hearth-area")),
 	)
 	if err != nil {
 		t.Fatalf("draw: %v", err)
@@ -178,8 +179,8 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("contact"), "Det. Lee, 555-0100"),
 		chromedp.Click(chromedp.ID("attest")),
 		chromedp.Click(chromedp.ID("post-request")),
-		waitForScript(`location.pathname.startsWith("/requests/") && document.readyState === "complete"`),
-		waitForScript(`document.getElementById("request-map")?.dataset.ready === "true"`),
+		// The request's page replaces the form's; a query waits across the load.
+		chromedp.WaitReady(chromedp.CSS(`#request-map[data-ready="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#request-map path.hearth-area")),
 		fitsWidth(t, "request"),
 	)
@@ -227,7 +228,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(m.URL()+"/requests/"+string(pr.ID)),
-		waitForScript(`document.getElementById("request-map")?.dataset.ready === "true"`),
+		chromedp.WaitReady(chromedp.CSS(`#request-map[data-ready="true"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#request-map path.hearth-area")),
 	)
 	if err != nil {
@@ -272,14 +273,15 @@ func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
 	// The identity file, saved as a download, opens with age.
 	dir := t.TempDir()
 	name := "hearth-agency-" + string(agency.ID) + "-identity.txt"
+	downloaded := listenDownloaded(t, ctx)
 	err = chromedp.Do(ctx,
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-				Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+				Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir, EventsEnabled: new(true)})
 			return err
 		}),
 		chromedp.Click(chromedp.ID("save-identity")),
-		waitForFile(filepath.Join(dir, name)),
+		waitFor(downloaded),
 	)
 	if err != nil {
 		t.Fatalf("save the identity file: %v", err)
@@ -314,18 +316,36 @@ func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
 	}
 }
 
-// waitForFile waits until the browser has written a download to path.
-func waitForFile(path string) chromedp.Action[chromedp.Void] {
+// listenDownloaded returns a channel closed when the browser has finished
+// writing a download, as it tells once download events are enabled.
+func listenDownloaded(t *testing.T, ctx context.Context) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	var once sync.Once
+	completed := func(ev any) {
+		if p, ok := ev.(*browser.EventDownloadProgress); ok && p.State == browser.DownloadProgressStateCompleted {
+			once.Do(func() { close(done) })
+		}
+	}
+	// The browser tells the session that asked for the events, or the
+	// browser's own: listen on both.
+	if err := chromedp.Listen(ctx, completed); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.ListenBrowser(ctx, completed); err != nil {
+		t.Fatal(err)
+	}
+	return done
+}
+
+// waitFor waits until done is closed.
+func waitFor(done <-chan struct{}) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		for {
-			if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	})
 }

@@ -35,23 +35,6 @@ func clearInput(id string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// waitForScript polls a JavaScript condition until it holds, through page
-// loads (a query for a node fails while the page is replaced).
-func waitForScript(js string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		for {
-			if ok, err := chromedp.Evaluate[bool](js)(ctx, tg); err == nil && ok {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
-	})
-}
-
 // TestBrowserUnlocksKeyAndPlaysClip signs in as a demo member, unlocks the
 // member's key with the passphrase, and plays a clip: the browser downloads
 // the ciphertext and decrypts it with the bundled age implementation.
@@ -59,7 +42,7 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)
-	waitForClips(t, m, ana, st, 1)
+	listClips(t, m, ana, st, 1)
 	timeline := m.URL() + "/households/" + string(st.Household) + "/timeline"
 
 	err := chromedp.Do(ctx,
@@ -142,8 +125,9 @@ func TestBrowserMakesKey(t *testing.T) {
 		clearInput("create-confirm"),
 		chromedp.SendKeys(chromedp.ID("create-confirm"), passphrase),
 		chromedp.Click(chromedp.ID("create-key")),
-		// The page reloads once the key is stored; wait across the reload.
-		waitForScript(`document.readyState === "complete" && document.getElementById("recipient") !== null`),
+		// The page reloads once the key is stored; a query waits across the
+		// reload for what only the new page shows.
+		chromedp.WaitReady(chromedp.ID("recipient")),
 		chromedp.WaitVisible(chromedp.ID("download-identity")),
 	)
 	if err != nil {

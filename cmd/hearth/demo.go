@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"hearth/internal/apperr"
+	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
@@ -55,10 +56,13 @@ var demoDevices = []struct {
 	{device.KindCamera, "Back garden"},
 }
 
-// demoOptions tune the virtual devices; tests make them fast.
+// demoOptions tune the virtual devices; tests run them on a fake clock
+// and hear what they do.
 type demoOptions struct {
 	EventEvery time.Duration
 	Heartbeat  time.Duration
+	Clock      clock.Clock      // the devices' clock; nil: the system clock
+	OnReport   func(sim.Report) // told of each device's scheduled events and recordings
 }
 
 // startDemo seeds the demo household on first start (or loads it), runs its
@@ -83,6 +87,7 @@ func startDemo(ctx context.Context, m *Main, opts demoOptions, stdout io.Writer)
 		d, err := sim.New(sim.Config{
 			Server: m.URL(), Credentials: &creds, Heartbeat: opts.Heartbeat, EventEvery: opts.EventEvery,
 			Logger: m.Logger.With("component", "demo"),
+			Clock:  opts.Clock, OnReport: opts.OnReport,
 		})
 		if err != nil {
 			return err

@@ -14,43 +14,119 @@ import (
 
 	"filippo.io/age"
 
+	"hearth/internal/clock"
 	"hearth/internal/identity"
+	"hearth/internal/sim"
 	"hearth/internal/vault"
 )
 
-// startTestDemo runs the demo on a fresh Main with devices that report
-// several times a second, and returns its state and what it printed.
+// startTestDemo runs the demo on a fresh Main and returns its state and
+// what it printed. Its devices run on a fake clock that nothing moves: they
+// stay connected and quiet, and the six clips the demo starts with are all
+// there is.
 func startTestDemo(t *testing.T) (*Main, *demoState, string) {
+	m, st, out, _ := startDrivenDemo(t)
+	return m, st, out
+}
+
+// startDrivenDemo is startTestDemo with the devices' clock and reports,
+// for tests that make the devices report and record.
+func startDrivenDemo(t *testing.T) (*Main, *demoState, string, *demoRun) {
 	t.Helper()
 	m := startMain(t, "")
+	run := newDemoRun()
 	var out bytes.Buffer
-	if err := startDemo(context.Background(), m, demoOptions{EventEvery: 300 * time.Millisecond, Heartbeat: time.Second}, &out); err != nil {
+	if err := startDemo(context.Background(), m, run.options(), &out); err != nil {
 		t.Fatal(err)
 	}
 	st, err := loadDemoState(filepath.Join(m.Config.Data, "demo.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m, st, out.String()
+	return m, st, out.String(), run
 }
 
-// waitForClips polls until the demo household holds at least n clips.
-func waitForClips(t *testing.T, m *Main, user identity.UserID, st *demoState, n int) []*vault.Clip {
+// demoRun drives the demo's virtual devices: they run on a fake clock and
+// tell each event they report on their schedule.
+type demoRun struct {
+	clock   *clock.Fake
+	reports chan sim.Report
+}
+
+// Pace of the driven devices: an event about every second of the fake
+// clock, so that moving it on by demoRound makes every device report once;
+// heartbeats never come due.
+const (
+	demoEventEvery = time.Second
+	demoRound      = demoEventEvery * 3 / 2 // the longest wait between events
+)
+
+func newDemoRun() *demoRun {
+	// Some minutes back, so that however many rounds a test runs the
+	// devices' times stay behind the server's and no event or clip is
+	// refused as dated in the future.
+	start := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	return &demoRun{clock: clock.NewFake(start), reports: make(chan sim.Report, 1024)}
+}
+
+func (r *demoRun) options() demoOptions {
+	return demoOptions{EventEvery: demoEventEvery, Heartbeat: time.Hour, Clock: r.clock,
+		OnReport: func(rep sim.Report) { r.reports <- rep }}
+}
+
+// round waits until every demo device is connected and waiting on its
+// timers, moves the clock on so that each reports an event, and waits
+// until each has reported it (and uploaded its clip). It returns the events.
+func (r *demoRun) round(t *testing.T) []sim.Report {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		clips, err := m.Vault.List(context.Background(), user, st.Household, time.Unix(0, 0), time.Now().Add(time.Hour), 100)
-		if err != nil {
-			t.Fatal(err)
+	ctx := testDeadline(t)
+	// Each connected device waits on two timers: its heartbeat and its
+	// next event.
+	if err := r.clock.WaitTimers(ctx, 2*len(demoDevices)); err != nil {
+		t.Fatalf("the demo devices did not all connect: %d of %d timers set", r.clock.Timers(), 2*len(demoDevices))
+	}
+	r.clock.Advance(demoRound)
+	var reps []sim.Report
+	for range demoDevices {
+		select {
+		case rep := <-r.reports:
+			if rep.Err != nil {
+				t.Fatalf("a demo device reported %s: %v", rep.Event, rep.Err)
+			}
+			reps = append(reps, rep)
+		case <-ctx.Done():
+			t.Fatalf("the demo devices reported %d events of %d", len(reps), len(demoDevices))
 		}
-		if len(clips) >= n {
+	}
+	return reps
+}
+
+// untilClips runs rounds until the demo household holds at least n clips.
+// Not every event records (a battery report does not), so the number of
+// rounds varies; a hundred would see any working device record.
+func (r *demoRun) untilClips(t *testing.T, m *Main, user identity.UserID, st *demoState, n int) []*vault.Clip {
+	t.Helper()
+	for range 100 {
+		if clips := listClips(t, m, user, st, 0); len(clips) >= n {
 			return clips
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo stored %d clips; want %d", len(clips), n)
-		}
-		time.Sleep(100 * time.Millisecond)
+		r.round(t)
 	}
+	return listClips(t, m, user, st, n)
+}
+
+// listClips returns the demo household's clips, failing the test if there
+// are fewer than n.
+func listClips(t *testing.T, m *Main, user identity.UserID, st *demoState, n int) []*vault.Clip {
+	t.Helper()
+	clips, err := m.Vault.List(context.Background(), user, st.Household, time.Unix(0, 0), time.Now().Add(time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(clips) < n {
+		t.Fatalf("the demo stored %d clips; want %d", len(clips), n)
+	}
+	return clips
 }
 
 // TestDemoStoresNoPlaintext runs the demo until every virtual device has
@@ -58,7 +134,7 @@ func waitForClips(t *testing.T, m *Main, user identity.UserID, st *demoState, n 
 // demo printed, stops the service, and then scans every file under the data
 // directory (database, its journal, blobs, log) for the clips' plaintext.
 func TestDemoStoresNoPlaintext(t *testing.T) {
-	m, st, out := startTestDemo(t)
+	m, st, out, run := startDrivenDemo(t)
 	ctx := context.Background()
 	for _, mem := range st.Members {
 		if !strings.Contains(out, mem.Email) || !strings.Contains(out, mem.Password) || !strings.Contains(out, mem.Passphrase) {
@@ -80,34 +156,34 @@ func TestDemoStoresNoPlaintext(t *testing.T) {
 		}
 	}
 
-	clips := waitForClips(t, m, ana, st, 6+3) // the 6 the demo starts with, and some the devices record
+	clips := run.untilClips(t, m, ana, st, 6+3) // the 6 the demo starts with, and some the devices record
 	recorded := map[string]bool{}
 	for _, c := range clips {
 		recorded[string(c.Device)] = true
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for len(recorded) < 2 && time.Now().Before(deadline) { // the doorbell and at least one camera
-		for _, c := range waitForClips(t, m, ana, st, 1) {
-			recorded[string(c.Device)] = true
+	for i := 0; len(recorded) < 2 && i < 100; i++ { // the doorbell and at least one camera
+		for _, rep := range run.round(t) {
+			if rep.Clip != "" {
+				c, err := m.Vault.Clip(ctx, ana, vault.ClipID(rep.Clip))
+				if err != nil {
+					t.Fatal(err)
+				}
+				recorded[string(c.Device)] = true
+			}
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	if len(recorded) < 2 {
 		t.Fatalf("clips came from %d devices", len(recorded))
 	}
 	// The devices report events as they run (the clips the demo starts
-	// with were uploaded without any).
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		events, err := m.Devices.Events(ctx, ana, st.Household, time.Now().Add(-time.Hour), time.Now().Add(time.Minute), 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(events) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the demo devices reported no event")
-		}
+	// with were uploaded without any); an event is stored before the
+	// device hears it was taken.
+	events, err := m.Devices.Events(ctx, ana, st.Household, run.clock.Now().Add(-time.Hour), run.clock.Now().Add(time.Minute), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) == 0 {
+		t.Fatal("the demo devices reported no event")
 	}
 
 	// Ben, the second member, decrypts a clip with his printed passphrase.
@@ -167,7 +243,7 @@ func TestVaultCLI(t *testing.T) {
 	m, st, _ := startTestDemo(t)
 	ctx := context.Background()
 	ana, _ := m.Identity.LookUp(ctx, st.Members[0].Email)
-	clip := waitForClips(t, m, ana, st, 1)[0]
+	clip := listClips(t, m, ana, st, 1)[0]
 	token, _, err := m.Identity.CreateAPIToken(ctx, ana, "cli", []identity.Scope{identity.ScopeAccountRead})
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +360,7 @@ func TestDemoRestarts(t *testing.T) {
 	m, st, _ := startTestDemo(t)
 	ctx := context.Background()
 	ana, _ := m.Identity.LookUp(ctx, st.Members[0].Email)
-	before := len(waitForClips(t, m, ana, st, 1))
+	before := len(listClips(t, m, ana, st, 1))
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +373,8 @@ func TestDemoRestarts(t *testing.T) {
 	}
 	t.Cleanup(func() { m2.Close() })
 	var out bytes.Buffer
-	if err := startDemo(ctx, m2, demoOptions{EventEvery: 300 * time.Millisecond, Heartbeat: time.Second}, &out); err != nil {
+	run := newDemoRun()
+	if err := startDemo(ctx, m2, run.options(), &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), st.Members[0].Password) {
@@ -307,5 +384,5 @@ func TestDemoRestarts(t *testing.T) {
 	if err != nil || st2.Household != st.Household {
 		t.Fatalf("state after restart: %+v, %v", st2, err)
 	}
-	waitForClips(t, m2, ana, st, before+3)
+	run.untilClips(t, m2, ana, st, before+3)
 }

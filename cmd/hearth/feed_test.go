@@ -163,7 +163,7 @@ func TestBrowserSharesClipInPost(t *testing.T) {
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)
-	waitForClips(t, m, ana, st, 1)
+	listClips(t, m, ana, st, 1)
 
 	err := chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 740),
@@ -182,7 +182,7 @@ func TestBrowserSharesClipInPost(t *testing.T) {
 		fitsWidth(t, "feed"),
 		chromedp.Click(chromedp.ID("post-submit")),
 		// The script shares the clip, then posts the form: the page is replaced.
-		waitForScript(`document.readyState === "complete" && document.querySelector(".shared-clip button.show-clip") !== null`),
+		chromedp.WaitVisible(chromedp.CSS(".shared-clip button.show-clip")),
 		chromedp.Click(chromedp.CSS(".shared-clip button.show-clip")),
 		chromedp.WaitVisible(chromedp.CSS(`.shared-clip[data-shown="true"] img.clip-media`)),
 		fitsWidth(t, "feed with a shared clip"),

@@ -20,6 +20,7 @@ import (
 
 	"filippo.io/age"
 
+	"hearth/internal/clock"
 	"hearth/internal/device"
 	"hearth/internal/household"
 	"hearth/internal/identity"
@@ -27,28 +28,62 @@ import (
 	"hearth/internal/vault"
 )
 
-// simEventually polls cond until it holds or the deadline passes.
-func simEventually(t *testing.T, what string, cond func() bool) {
+// simClock is a fake clock for a virtual device, some minutes back so that
+// its events and clips are never dated ahead of the server's clock.
+func simClock() *clock.Fake {
+	return clock.NewFake(time.Now().Add(-10 * time.Minute).Truncate(time.Second))
+}
+
+// simConnected waits until a virtual device on clk is connected: it sets
+// its heartbeat and event timers only once the broker has taken it, its
+// online mark is stored and its first heartbeat acknowledged.
+func simConnected(t *testing.T, clk *clock.Fake) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := clk.WaitTimers(testDeadline(t), 2); err != nil {
+		t.Fatalf("the device did not connect: %v", err)
 	}
 }
 
-// simLog collects a virtual device's log for failure messages.
+// simLog collects a virtual device's log for failure messages, and tells
+// when a line holding a given text is written.
 type simLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed, and replaced, at each write
 }
 
 func (l *simLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
 	return l.buf.Write(p)
+}
+
+// await waits until the log holds text, failing the test if the test's
+// deadline comes first.
+func (l *simLog) await(t *testing.T, text string) {
+	t.Helper()
+	ctx := testDeadline(t)
+	for {
+		l.mu.Lock()
+		if strings.Contains(l.buf.String(), text) {
+			l.mu.Unlock()
+			return
+		}
+		if l.changed == nil {
+			l.changed = make(chan struct{})
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("the log never said %q:\n%s", text, l)
+		}
+	}
 }
 
 func (l *simLog) String() string {
@@ -134,9 +169,11 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 		t.Fatalf("credentials %+v", creds)
 	}
 	logs := &simLog{}
+	clk, reports := simClock(), make(chan sim.Report, 10)
 	d, err := sim.New(sim.Config{
 		Server: m.URL(), Credentials: creds, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Heartbeat: time.Hour, EventEvery: time.Hour, // only what the test triggers
+		Clock: clk, OnReport: func(r sim.Report) { reports <- r },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -151,12 +188,11 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 		}
 	}()
 
-	simEventually(t, "the device is online", func() bool { return simOnline(t, m, anaID, home.ID, creds.DeviceID) })
-	var clipID string
-	simEventually(t, "the device takes a trigger", func() bool {
-		clipID, err = d.Trigger(ctx, "motion")
-		return !errors.Is(err, sim.ErrNotConnected)
-	})
+	simConnected(t, clk)
+	if !simOnline(t, m, anaID, home.ID, creds.DeviceID) {
+		t.Fatal("the connected device does not show online")
+	}
+	clipID, err := d.Trigger(ctx, "motion")
 	if err != nil || clipID == "" {
 		t.Fatalf("trigger motion: clip %q, %v", clipID, err)
 	}
@@ -216,7 +252,23 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 	if err := m.Devices.SendCommand(ctx, anaID, device.ID(creds.DeviceID), device.Command{Name: device.CommandRecord, Args: map[string]any{"seconds": float64(1)}}); err != nil {
 		t.Fatal(err)
 	}
-	simEventually(t, "the recording on command is uploaded", func() bool { return len(simClips(t, ana, home.ID)) == 3 })
+	// It records for a second of its clock from when the command arrives,
+	// which its timer for the end of the recording tells.
+	if err := clk.WaitTimers(testDeadline(t), 3); err != nil {
+		t.Fatalf("the device did not start recording: %v", err)
+	}
+	clk.Advance(time.Second)
+	select {
+	case r := <-reports:
+		if r.Event != "" || r.Clip == "" || r.Err != nil {
+			t.Fatalf("recording on command: %+v", r)
+		}
+	case <-testDeadline(t).Done():
+		t.Fatal("the recording on command was not uploaded")
+	}
+	if n := len(simClips(t, ana, home.ID)); n != 3 {
+		t.Fatalf("%d clips after the recording on command, want 3", n)
+	}
 
 	// No file the server keeps holds the plaintext.
 	err = filepath.WalkDir(m.Config.Data, func(path string, e fs.DirEntry, err error) error {
@@ -240,12 +292,19 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 	if err := m.Devices.Revoke(ctx, anaID, device.ID(creds.DeviceID)); err != nil {
 		t.Fatal(err)
 	}
+	// The broker drops the device at once. The device says so, then waits
+	// on its clock to try again, and is refused.
+	logs.await(t, "retrying")
+	if err := clk.WaitTimers(testDeadline(t), 1); err != nil {
+		t.Fatalf("the revoked device did not wait to reconnect: %v", err)
+	}
+	clk.Advance(time.Minute)
 	select {
 	case err := <-done:
 		if !errors.Is(err, sim.ErrRefused) {
 			t.Fatalf("Run after revocation: %v", err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-testDeadline(t).Done():
 		t.Fatal("Run goes on after the device was revoked")
 	}
 }
@@ -264,18 +323,16 @@ func TestSimDeviceWithoutKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := sim.New(sim.Config{Server: m.URL(), Credentials: creds, Heartbeat: time.Hour, EventEvery: time.Hour})
+	clk := simClock()
+	d, err := sim.New(sim.Config{Server: m.URL(), Credentials: creds, Heartbeat: time.Hour, EventEvery: time.Hour, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- d.Run(runCtx) }()
-	var clipID string
-	simEventually(t, "the device takes a trigger", func() bool {
-		clipID, err = d.Trigger(ctx, "motion")
-		return !errors.Is(err, sim.ErrNotConnected)
-	})
+	simConnected(t, clk)
+	clipID, err := d.Trigger(ctx, "motion")
 	if err != nil || clipID != "" {
 		t.Fatalf("trigger without keys: clip %q, %v", clipID, err)
 	}
@@ -386,18 +443,25 @@ func TestSimCommand(t *testing.T) {
 		out, err string
 	}
 	done := make(chan result, 1)
+	logs := &simLog{}
 	go func() {
-		c, o, e := runSimCLI(runCtx, "--server", m.URL(), "--state", state, "--kind", "camera", "--heartbeat", "1s")
-		done <- result{c, o, e}
+		var out bytes.Buffer
+		c := run(runCtx, []string{"sim", "--server", m.URL(), "--state", state, "--kind", "camera", "--heartbeat", "1s"}, strings.NewReader(""), &out, logs)
+		done <- result{c, out.String(), logs.String()}
 	}()
-	simEventually(t, "the device is online", func() bool { return simOnline(t, m, anaID, home.ID, saved.DeviceID) })
+	// The device says it is connected once the broker has taken it, after
+	// its online mark is stored.
+	logs.await(t, "msg=connected")
+	if !simOnline(t, m, anaID, home.ID, saved.DeviceID) {
+		t.Fatal("the connected device does not show online")
+	}
 	stop()
 	select {
 	case r := <-done:
 		if r.code != 0 || !strings.Contains(r.out, "is running") || !strings.Contains(r.err, "connected") {
 			t.Fatalf("run from state: exit %d\n%s%s", r.code, r.out, r.err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-testDeadline(t).Done():
 		t.Fatal("hearth sim does not stop when interrupted")
 	}
 }

@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -46,9 +47,10 @@ func (Real) NewTimer(d time.Duration) *Timer {
 // a test that moves the clock knows which timers have fired when the call
 // returns. It is safe for concurrent use.
 type Fake struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers map[*fakeTimer]struct{}
+	mu      sync.Mutex
+	now     time.Time
+	timers  map[*fakeTimer]struct{}
+	changed chan struct{} // closed, and replaced, when timers change; nil until waited on
 }
 
 type fakeTimer struct {
@@ -76,11 +78,15 @@ func (f *Fake) NewTimer(d time.Duration) *Timer {
 		return &Timer{C: ft.c, stop: func() bool { return false }}
 	}
 	f.timers[ft] = struct{}{}
+	f.notify()
 	return &Timer{C: ft.c, stop: func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		_, pending := f.timers[ft]
 		delete(f.timers, ft)
+		if pending {
+			f.notify()
+		}
 		return pending
 	}}
 }
@@ -91,6 +97,38 @@ func (f *Fake) Timers() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.timers)
+}
+
+// WaitTimers waits until at least n timers wait on the clock, and returns
+// ctx's error if it ends first. Code that runs in other goroutines sets its
+// timers when it gets there; a test waits for them before it moves the
+// clock, or the move would come before the timers and fire none of them.
+func (f *Fake) WaitTimers(ctx context.Context, n int) error {
+	for {
+		f.mu.Lock()
+		if len(f.timers) >= n {
+			f.mu.Unlock()
+			return nil
+		}
+		if f.changed == nil {
+			f.changed = make(chan struct{})
+		}
+		changed := f.changed
+		f.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes WaitTimers; f.mu is held.
+func (f *Fake) notify() {
+	if f.changed != nil {
+		close(f.changed)
+		f.changed = nil
+	}
 }
 
 // Advance moves the fake time forward by d and fires the timers due by then.
@@ -115,6 +153,7 @@ func (f *Fake) move(t time.Time) {
 		if !ft.at.After(t) {
 			ft.c <- t // never blocks: the buffer is for this one value
 			delete(f.timers, ft)
+			f.notify()
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package clock_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -115,5 +116,29 @@ func TestRealTimer(t *testing.T) {
 	<-c.NewTimer(0).C // fires at once; a broken timer hangs until the test timeout
 	if !c.NewTimer(time.Hour).Stop() {
 		t.Error("Stop of a pending timer reported it had fired")
+	}
+}
+
+func TestFakeWaitTimers(t *testing.T) {
+	f := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := f.WaitTimers(ctx, 1); err == nil {
+		t.Fatal("WaitTimers returned nil with no timer and its context ended")
+	}
+	if err := f.WaitTimers(ctx, 0); err != nil {
+		t.Fatalf("WaitTimers(0): %v", err)
+	}
+	armed := make(chan *clock.Timer)
+	go func() {
+		armed <- f.NewTimer(time.Minute)
+	}()
+	if err := f.WaitTimers(t.Context(), 1); err != nil { // a timer set in another goroutine ends the wait
+		t.Fatal(err)
+	}
+	tm := <-armed
+	f.Advance(time.Minute)
+	if _, ok := fired(tm); !ok {
+		t.Fatal("the timer waited for did not fire")
 	}
 }

@@ -18,7 +18,9 @@ import (
 
 // plainBroker starts a broker that admits anyone, standing in for an
 // operator's external broker (whose ACLs are its own business).
-func plainBroker(t *testing.T) string {
+// Its watcher hears when the gateway has acknowledged an event, which it
+// does once the event is stored.
+func plainBroker(t *testing.T) (string, *watcher) {
 	t.Helper()
 	s := mqtt.New(&mqtt.Options{InlineClient: true})
 	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
@@ -31,13 +33,17 @@ func plainBroker(t *testing.T) string {
 	if err := s.Serve(); err != nil {
 		t.Fatal(err)
 	}
+	w := newWatcher()
+	if err := s.AddHook(w, nil); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { s.Close() })
-	return l.Address()
+	return l.Address(), w
 }
 
 func TestExternalBroker(t *testing.T) {
 	ctx := context.Background()
-	addr := plainBroker(t)
+	addr, watch := plainBroker(t)
 	e := newEnv(t, mqttgw.Config{External: "mqtt://" + addr})
 	u1, h1 := e.home(t)
 	d, _ := e.pair(t, u1, h1)
@@ -60,7 +66,7 @@ func TestExternalBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The broker acknowledges the device, not the gateway: wait for the store.
-	eventually(t, "the contact event is stored", func() bool { return len(e.storedEvents(t, u1, h1)) == 1 })
+	watch.await(t, "the contact event is stored", func() bool { return len(e.storedEvents(t, u1, h1)) == 1 })
 	evs := e.storedEvents(t, u1, h1)
 	if evs[0].Device != d.ID || evs[0].Type != device.EventContact || evs[0].Data["open"] != true {
 		t.Errorf("stored %+v", evs[0])
@@ -76,13 +82,8 @@ func TestExternalBroker(t *testing.T) {
 	if err := e.svc.SendCommand(ctx, u1, d.ID, device.Command{Name: device.CommandSiren, Args: map[string]any{"on": true}}); err != nil {
 		t.Fatalf("SendCommand: %v", err)
 	}
-	select {
-	case p := <-c.received:
-		if p.Topic != mqttgw.CommandsTopic(d.ID, device.CommandSiren) || string(p.Payload) != `{"name":"siren","args":{"on":true}}` {
-			t.Errorf("received %s %s", p.Topic, p.Payload)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the command did not arrive")
+	if p := c.receive(t, "the command"); p.Topic != mqttgw.CommandsTopic(d.ID, device.CommandSiren) || string(p.Payload) != `{"name":"siren","args":{"on":true}}` {
+		t.Errorf("received %s %s", p.Topic, p.Payload)
 	}
 }
 

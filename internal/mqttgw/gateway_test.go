@@ -26,7 +26,7 @@ func TestDeviceSession(t *testing.T) {
 		got, err := e.svc.Get(ctx, u1, d.ID)
 		return err == nil && got.Online
 	}
-	eventually(t, "the device shows online", online)
+	e.watch.await(t, "the device shows online", online)
 
 	at := t0.Add(-time.Minute)
 	payload := `{"type":"motion","at":"` + at.Format(time.RFC3339) + `","data":{"zone":"porch"}}`
@@ -62,7 +62,7 @@ func TestDeviceSession(t *testing.T) {
 	if err := c.Disconnect(&paho.Disconnect{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the device shows offline", func() bool { return !online() })
+	e.watch.await(t, "the device shows offline", func() bool { return !online() })
 }
 
 func TestConnectRefused(t *testing.T) {
@@ -102,7 +102,7 @@ func TestRevokeDisconnects(t *testing.T) {
 	u1, h1 := e.home(t)
 	d, secret := e.pair(t, u1, h1)
 	c := e.connect(t, d, secret)
-	eventually(t, "the device shows online", func() bool {
+	e.watch.await(t, "the device shows online", func() bool {
 		got, err := e.svc.Get(ctx, u1, d.ID)
 		return err == nil && got.Online
 	})
@@ -111,7 +111,7 @@ func TestRevokeDisconnects(t *testing.T) {
 	}
 	select {
 	case <-c.Done():
-	case <-time.After(5 * time.Second):
+	case <-deadline(t).Done():
 		t.Fatal("the revoked device is still connected")
 	}
 	if _, err := dial(t, e.gw.Addr(), string(d.ID), string(d.ID), secret); err == nil {
@@ -188,13 +188,8 @@ func TestTopicIsolation(t *testing.T) {
 	if err := e.svc.SendCommand(ctx, alice, a.ID, device.Command{Name: device.CommandReboot}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case p := <-ca.received:
-		if p.Topic != mqttgw.CommandsTopic(a.ID, device.CommandReboot) {
-			t.Errorf("A received %s", p.Topic)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("A's own command did not arrive")
+	if p := ca.receive(t, "A's own command"); p.Topic != mqttgw.CommandsTopic(a.ID, device.CommandReboot) {
+		t.Errorf("A received %s", p.Topic)
 	}
 	select {
 	case p := <-ca.received:
@@ -253,7 +248,7 @@ func TestRejectedMessages(t *testing.T) {
 	if _, err := c.Publish(context.Background(), &paho.Publish{Topic: motion, QoS: 0, Payload: []byte("{")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the QoS 0 refusal is counted", func() bool { return e.rejected("malformed") == before+1 })
+	e.watch.await(t, "the QoS 0 refusal is counted", func() bool { return e.rejected("malformed") == before+1 })
 }
 
 func TestPublishCommand(t *testing.T) {
@@ -273,28 +268,24 @@ func TestPublishCommand(t *testing.T) {
 		{Topic: "hearth/d/" + string(d.ID) + "/commands/#", QoS: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the device is connected", func() bool {
+	e.watch.await(t, "the device is connected", func() bool {
 		got, err := e.svc.Get(ctx, u1, d.ID)
 		return err == nil && got.Online
 	})
 	if err := e.svc.SendCommand(ctx, u1, d.ID, cmd); err != nil {
 		t.Fatalf("SendCommand: %v", err)
 	}
-	select {
-	case p := <-c.received:
-		if p.Topic != mqttgw.CommandsTopic(d.ID, device.CommandRecord) {
-			t.Errorf("topic %s", p.Topic)
-		}
-		var got map[string]any
-		if err := json.Unmarshal(p.Payload, &got); err != nil {
-			t.Fatal(err)
-		}
-		want := map[string]any{"name": "record", "args": map[string]any{"seconds": 30.0}}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("command payload (-want +got):\n%s", diff)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the command did not arrive")
+	p := c.receive(t, "the command")
+	if p.Topic != mqttgw.CommandsTopic(d.ID, device.CommandRecord) {
+		t.Errorf("topic %s", p.Topic)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(p.Payload, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"name": "record", "args": map[string]any{"seconds": 30.0}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("command payload (-want +got):\n%s", diff)
 	}
 }
 
@@ -325,7 +316,7 @@ func TestCloseUnstarted(t *testing.T) {
 		if err != nil {
 			t.Errorf("Close: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-deadline(t).Done():
 		t.Fatal("Close of a gateway never started hangs")
 	}
 }

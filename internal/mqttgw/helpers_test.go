@@ -3,10 +3,13 @@ package mqttgw_test
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hearth/internal/clock"
@@ -28,6 +31,7 @@ type env struct {
 	gw       *mqttgw.Gateway
 	registry *prometheus.Registry
 	clock    *clock.Fake
+	watch    *watcher // on the embedded broker; for an external one, on the test's broker
 }
 
 // newEnv starts a gateway with an embedded broker on a free port, over
@@ -37,7 +41,7 @@ func newEnv(t testing.TB, cfg mqttgw.Config) *env {
 	t.Helper()
 	ctx := context.Background()
 	k := testkit.New(t, "", testkit.Options{Now: t0})
-	e := &env{kit: k, svc: k.Devices, registry: prometheus.NewRegistry(), clock: k.Clock}
+	e := &env{kit: k, svc: k.Devices, registry: prometheus.NewRegistry(), clock: k.Clock, watch: newWatcher()}
 	relay := k.Relay
 	var err error
 	if cfg.Listen == "" && cfg.External == "" {
@@ -50,6 +54,11 @@ func newEnv(t testing.TB, cfg mqttgw.Config) *env {
 	relay.Attach(e.gw)
 	if err := e.gw.Start(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if cfg.External == "" {
+		if err := e.gw.AddBrokerHook(e.watch); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		if err := e.gw.Close(); err != nil {
@@ -130,18 +139,90 @@ func (c *client) publish(topic, payload string) error {
 	return err
 }
 
-// eventually polls cond until it holds, failing the test after 5 s. It is
-// only for effects the protocol does not acknowledge (a disconnect noticed
-// by the broker, the CONNACK racing the online mark).
-func eventually(t testing.TB, what string, cond func() bool) {
+// watcher is a broker hook that tells the tests each time the broker has
+// finished with a session, a disconnection or a packet. Added after the
+// gateway's hook (or to a broker the test runs), it hears of each only once
+// the gateway has handled it: its online mark, its offline mark, a QoS 0
+// refusal, its acknowledgement of an event taken from an external broker.
+type watcher struct {
+	mqtt.HookBase
+	mu      sync.Mutex
+	changed chan struct{} // closed, and replaced, at each change
+}
+
+func newWatcher() *watcher { return &watcher{changed: make(chan struct{})} }
+
+func (w *watcher) ID() string { return "test-watcher" }
+
+func (w *watcher) Provides(b byte) bool {
+	return b == mqtt.OnSessionEstablished || b == mqtt.OnDisconnect || b == mqtt.OnPacketProcessed
+}
+
+func (w *watcher) OnSessionEstablished(*mqtt.Client, packets.Packet)     { w.signal() }
+func (w *watcher) OnDisconnect(*mqtt.Client, error, bool)                { w.signal() }
+func (w *watcher) OnPacketProcessed(*mqtt.Client, packets.Packet, error) { w.signal() }
+
+func (w *watcher) signal() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// next returns a channel closed at the next change.
+func (w *watcher) next() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.changed
+}
+
+// await checks cond after each change the broker reports until it holds. It
+// is only for effects the protocol does not acknowledge (a disconnect noticed
+// by the broker, the CONNACK racing the online mark, a QoS 0 refusal). It
+// fails the test if the test's deadline comes first.
+func (w *watcher) await(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
+	ctx := deadline(t)
+	for {
+		changed := w.next() // before cond, so no change between the two is missed
+		if cond() {
+			return
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			t.Fatalf("the test's deadline passed waiting until %s", what)
+		}
 	}
+}
+
+// receive returns the next message c receives, failing the test if the
+// test's deadline comes first.
+func (c *client) receive(t testing.TB, what string) *paho.Publish {
+	t.Helper()
+	select {
+	case p := <-c.received:
+		return p
+	case <-deadline(t).Done():
+		t.Fatalf("the test's deadline passed waiting for %s", what)
+		return nil
+	}
+}
+
+// deadline is a context that ends shortly before the test binary's
+// deadline (go test -timeout), so that a wait that never ends fails with its
+// reason rather than a dump of every goroutine. It is a bound, not a pace:
+// a test that works never reaches it.
+func deadline(t testing.TB) context.Context {
+	ctx := t.Context()
+	if tt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := tt.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
+			t.Cleanup(cancel)
+		}
+	}
+	return ctx
 }
 
 func (e *env) rejected(reason string) float64 {

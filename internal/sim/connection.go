@@ -92,10 +92,12 @@ func (d *Device) session(ctx context.Context, jobs *sync.WaitGroup) (connected b
 	d.log.Info("connected", "broker", d.broker.addr)
 
 	d.heartbeat(ctx, c)
-	hb := time.NewTicker(d.cfg.Heartbeat)
-	defer hb.Stop()
-	next := time.NewTimer(wait)
-	defer next.Stop()
+	// Timers on the device's clock, set again each time they fire: a fake
+	// clock in tests moves the device along.
+	hb := d.cfg.Clock.NewTimer(d.cfg.Heartbeat)
+	defer func() { hb.Stop() }()
+	next := d.cfg.Clock.NewTimer(wait)
+	defer func() { next.Stop() }()
 	for {
 		select {
 		case <-ctx.Done():
@@ -106,6 +108,7 @@ func (d *Device) session(ctx context.Context, jobs *sync.WaitGroup) (connected b
 			return true, errRebooted
 		case <-hb.C:
 			d.heartbeat(ctx, c)
+			hb = d.cfg.Clock.NewTimer(d.cfg.Heartbeat)
 		case <-next.C:
 			d.mu.Lock()
 			t := d.behave.next()
@@ -113,11 +116,13 @@ func (d *Device) session(ctx context.Context, jobs *sync.WaitGroup) (connected b
 			d.mu.Unlock()
 			// Recording and uploading take a while; heartbeats go on meanwhile.
 			jobs.Go(func() {
-				if _, err := d.report(ctx, c, t); err != nil && ctx.Err() == nil {
+				id, err := d.report(ctx, c, t)
+				if err != nil && ctx.Err() == nil {
 					d.log.Warn("reporting an event failed", "type", t, "err", err)
 				}
+				d.told(Report{Event: t, Clip: id, Err: err})
 			})
-			next.Reset(wait)
+			next = d.cfg.Clock.NewTimer(wait)
 		}
 	}
 }
@@ -145,7 +150,7 @@ func (d *Device) dial(ctx context.Context) (net.Conn, error) {
 }
 
 func (d *Device) heartbeat(ctx context.Context, c *connection) {
-	if err := c.publish(ctx, device.EventHeartbeat, d.cfg.Now().Truncate(time.Second), nil); err != nil && ctx.Err() == nil {
+	if err := c.publish(ctx, device.EventHeartbeat, d.cfg.Clock.Now().Truncate(time.Second), nil); err != nil && ctx.Err() == nil {
 		d.log.Warn("heartbeat failed", "err", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"hearth/client"
 	"hearth/internal/apperr"
+	"hearth/internal/clock"
 	"hearth/internal/device"
 )
 
@@ -36,8 +37,20 @@ type Config struct {
 	ClipLength  time.Duration // of each clip recorded for an event; at most MaxClipLength
 	Name        string        // drawn on the clips; "": Credentials.Name, else the device id
 	Logger      *slog.Logger  // nil: discard
-	Now         func() time.Time
-	Rand        *rand.Rand // nil: seeded randomly; the Device must be its only user
+	Clock       clock.Clock   // tells the time and paces heartbeats, events, recordings and retries; nil: the system clock
+	Rand        *rand.Rand    // nil: seeded randomly; the Device must be its only user
+	// OnReport, if set, is told of what the device did on its own: each
+	// event it reported on its schedule (heartbeats aside) and each
+	// recording made on command, once done. It is called from the device's
+	// goroutines and must not block for long.
+	OnReport func(Report)
+}
+
+// Report is what a device did on its own, as Config.OnReport hears of it.
+type Report struct {
+	Event device.EventType // the event reported; "" for a recording made on command
+	Clip  string           // the clip uploaded; "" when none was made
+	Err   error            // why the event or the clip did not get through
 }
 
 // Errors a Device returns, inside an *apperr.Error; test with errors.Is.
@@ -115,8 +128,8 @@ func New(cfg Config) (*Device, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
@@ -222,7 +235,7 @@ func (d *Device) Run(ctx context.Context) error {
 		} else {
 			d.log.Warn("not connected; retrying", "in", wait.Round(time.Millisecond), "err", err)
 		}
-		t := time.NewTimer(wait)
+		t := d.cfg.Clock.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -280,7 +293,7 @@ func (d *Device) Trigger(ctx context.Context, eventType string) (clipID string, 
 // keep a rolling buffer of the last seconds, so the clip is ready at once
 // and its end is never in the future.
 func (d *Device) report(ctx context.Context, c *connection, t device.EventType) (string, error) {
-	at := d.cfg.Now().Truncate(time.Second)
+	at := d.cfg.Clock.Now().Truncate(time.Second)
 	d.mu.Lock()
 	data := d.behave.data(t)
 	records := d.behave.records(t)
@@ -300,15 +313,24 @@ func (d *Device) report(ctx context.Context, c *connection, t device.EventType) 
 // recordFor answers a record command: it records for length from now,
 // then uploads.
 func (d *Device) recordFor(ctx context.Context, length time.Duration) {
-	start := d.cfg.Now()
-	t := time.NewTimer(length)
+	start := d.cfg.Clock.Now()
+	t := d.cfg.Clock.NewTimer(length)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return
 	case <-t.C:
 	}
-	if _, err := d.recordClip(ctx, start, start.Add(length)); err != nil && ctx.Err() == nil {
+	id, err := d.recordClip(ctx, start, start.Add(length))
+	if err != nil && ctx.Err() == nil {
 		d.log.Error("recording on command failed", "err", err)
+	}
+	d.told(Report{Clip: id, Err: err})
+}
+
+// told passes r to Config.OnReport, if set.
+func (d *Device) told(r Report) {
+	if d.cfg.OnReport != nil {
+		d.cfg.OnReport(r)
 	}
 }
