@@ -181,8 +181,9 @@ func TestBrowserSharesClipInPost(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("clip-pass"), st.Members[0].Passphrase),
 		fitsWidth(t, "feed"),
 		chromedp.Click(chromedp.ID("post-submit")),
-		// The script shares the clip, then posts the form: the page is replaced.
-		chromedp.WaitVisible(chromedp.CSS(".shared-clip button.show-clip")),
+		// The script shares the clip, then posts the form: the page is
+		// replaced, and its script marks the shared clip once it can show it.
+		chromedp.WaitVisible(chromedp.CSS(`.shared-clip[data-ready="true"] button.show-clip`)),
 		chromedp.Click(chromedp.CSS(".shared-clip button.show-clip")),
 		chromedp.WaitVisible(chromedp.CSS(`.shared-clip[data-shown="true"] img.clip-media`)),
 		fitsWidth(t, "feed with a shared clip"),

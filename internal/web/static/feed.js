@@ -103,4 +103,5 @@ async function showClip(box) {
 if (share && form) setUpSharing();
 for (const box of document.querySelectorAll(".shared-clip")) {
   box.querySelector("button.show-clip").addEventListener("click", () => showClip(box));
+  box.dataset.ready = "true"; // the button works from now on
 }
