@@ -17,6 +17,7 @@ import (
 	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/sim"
+	"hearth/internal/testkit"
 	"hearth/internal/vault"
 )
 
@@ -79,7 +80,7 @@ func (r *demoRun) options() demoOptions {
 // until each has reported it (and uploaded its clip). It returns the events.
 func (r *demoRun) round(t *testing.T) []sim.Report {
 	t.Helper()
-	ctx := testDeadline(t)
+	ctx := testkit.Deadline(t)
 	// Each connected device waits on two timers: its heartbeat and its
 	// next event.
 	if err := r.clock.WaitTimers(ctx, 2*len(demoDevices)); err != nil {

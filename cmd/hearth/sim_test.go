@@ -25,6 +25,7 @@ import (
 	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/sim"
+	"hearth/internal/testkit"
 	"hearth/internal/vault"
 )
 
@@ -39,7 +40,7 @@ func simClock() *clock.Fake {
 // online mark is stored and its first heartbeat acknowledged.
 func simConnected(t *testing.T, clk *clock.Fake) {
 	t.Helper()
-	if err := clk.WaitTimers(testDeadline(t), 2); err != nil {
+	if err := clk.WaitTimers(testkit.Deadline(t), 2); err != nil {
 		t.Fatalf("the device did not connect: %v", err)
 	}
 }
@@ -66,7 +67,7 @@ func (l *simLog) Write(p []byte) (int, error) {
 // deadline comes first.
 func (l *simLog) await(t *testing.T, text string) {
 	t.Helper()
-	ctx := testDeadline(t)
+	ctx := testkit.Deadline(t)
 	for {
 		l.mu.Lock()
 		if strings.Contains(l.buf.String(), text) {
@@ -254,7 +255,7 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 	}
 	// It records for a second of its clock from when the command arrives,
 	// which its timer for the end of the recording tells.
-	if err := clk.WaitTimers(testDeadline(t), 3); err != nil {
+	if err := clk.WaitTimers(testkit.Deadline(t), 3); err != nil {
 		t.Fatalf("the device did not start recording: %v", err)
 	}
 	clk.Advance(time.Second)
@@ -263,7 +264,7 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 		if r.Event != "" || r.Clip == "" || r.Err != nil {
 			t.Fatalf("recording on command: %+v", r)
 		}
-	case <-testDeadline(t).Done():
+	case <-testkit.Deadline(t).Done():
 		t.Fatal("the recording on command was not uploaded")
 	}
 	if n := len(simClips(t, ana, home.ID)); n != 3 {
@@ -295,7 +296,7 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 	// The broker drops the device at once. The device says so, then waits
 	// on its clock to try again, and is refused.
 	logs.await(t, "retrying")
-	if err := clk.WaitTimers(testDeadline(t), 1); err != nil {
+	if err := clk.WaitTimers(testkit.Deadline(t), 1); err != nil {
 		t.Fatalf("the revoked device did not wait to reconnect: %v", err)
 	}
 	clk.Advance(time.Minute)
@@ -304,7 +305,7 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 		if !errors.Is(err, sim.ErrRefused) {
 			t.Fatalf("Run after revocation: %v", err)
 		}
-	case <-testDeadline(t).Done():
+	case <-testkit.Deadline(t).Done():
 		t.Fatal("Run goes on after the device was revoked")
 	}
 }
@@ -461,7 +462,7 @@ func TestSimCommand(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.out, "is running") || !strings.Contains(r.err, "connected") {
 			t.Fatalf("run from state: exit %d\n%s%s", r.code, r.out, r.err)
 		}
-	case <-testDeadline(t).Done():
+	case <-testkit.Deadline(t).Done():
 		t.Fatal("hearth sim does not stop when interrupted")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"hearth/internal/apperr"
 	"hearth/internal/device"
 	"hearth/internal/mqttgw"
+	"hearth/internal/testkit"
 )
 
 func TestDeviceSession(t *testing.T) {
@@ -111,7 +112,7 @@ func TestRevokeDisconnects(t *testing.T) {
 	}
 	select {
 	case <-c.Done():
-	case <-deadline(t).Done():
+	case <-testkit.Deadline(t).Done():
 		t.Fatal("the revoked device is still connected")
 	}
 	if _, err := dial(t, e.gw.Addr(), string(d.ID), string(d.ID), secret); err == nil {
@@ -316,7 +317,7 @@ func TestCloseUnstarted(t *testing.T) {
 		if err != nil {
 			t.Errorf("Close: %v", err)
 		}
-	case <-deadline(t).Done():
+	case <-testkit.Deadline(t).Done():
 		t.Fatal("Close of a gateway never started hangs")
 	}
 }

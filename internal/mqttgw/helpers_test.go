@@ -182,7 +182,7 @@ func (w *watcher) next() <-chan struct{} {
 // fails the test if the test's deadline comes first.
 func (w *watcher) await(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	ctx := deadline(t)
+	ctx := testkit.Deadline(t)
 	for {
 		changed := w.next() // before cond, so no change between the two is missed
 		if cond() {
@@ -203,26 +203,10 @@ func (c *client) receive(t testing.TB, what string) *paho.Publish {
 	select {
 	case p := <-c.received:
 		return p
-	case <-deadline(t).Done():
+	case <-testkit.Deadline(t).Done():
 		t.Fatalf("the test's deadline passed waiting for %s", what)
 		return nil
 	}
-}
-
-// deadline is a context that ends shortly before the test binary's
-// deadline (go test -timeout), so that a wait that never ends fails with its
-// reason rather than a dump of every goroutine. It is a bound, not a pace:
-// a test that works never reaches it.
-func deadline(t testing.TB) context.Context {
-	ctx := t.Context()
-	if tt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if d, ok := tt.Deadline(); ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, d.Add(-5*time.Second))
-			t.Cleanup(cancel)
-		}
-	}
-	return ctx
 }
 
 func (e *env) rejected(reason string) float64 {
