@@ -74,7 +74,12 @@ func (a *auditor) run(from uint64, oldRoot, root []byte) (uint64, error) {
 		return raw, nil
 	}
 	size := func(context.Context) (uint64, error) { return a.size, nil }
-	for b, err := range client.EntryBundles(a.ctx, bundlesAhead, size, readBundle, start, a.size-start) {
+	// The stream fetches ahead in goroutines of its own that outlive an
+	// early return; cancelling stops their requests rather than leaving
+	// them to run against the server.
+	ctx, cancel := context.WithCancel(a.ctx)
+	defer cancel()
+	for b, err := range client.EntryBundles(ctx, bundlesAhead, size, readBundle, start, a.size-start) {
 		if err != nil {
 			return 0, err
 		}

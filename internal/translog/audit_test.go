@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/transparency-dev/tessera/api/layout"
@@ -21,6 +22,9 @@ import (
 // independent implementation of the same tiles, in the C2SP layout: the
 // tiles of every size in sizes, and a checkpoint for the largest.
 type tileServer struct {
+	// mu guards files: the verifier's stream fetches ahead in goroutines
+	// that may still be asking while a test changes a file.
+	mu    sync.Mutex
 	files map[string][]byte
 	vkey  string
 	roots map[uint64]tlog.Hash
@@ -93,9 +97,18 @@ func newTileServer(t *testing.T, entries [][]byte, sizes ...uint64) *tileServer 
 	return s
 }
 
+// set serves data at path from now on.
+func (s *tileServer) set(path string, data []byte) {
+	s.mu.Lock()
+	s.files[path] = data
+	s.mu.Unlock()
+}
+
 func (s *tileServer) url(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
 		data, ok := s.files[strings.TrimPrefix(r.URL.Path, "/log/")]
+		s.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -150,8 +163,8 @@ func TestAuditLargeTree(t *testing.T) {
 			}
 			changed := bytes.Clone(orig)
 			changed[len(changed)/2] ^= 1
-			srv.files[path] = changed
-			defer func() { srv.files[path] = orig }()
+			srv.set(path, changed)
+			defer srv.set(path, orig)
 			_, err := Verify(t.Context(), VerifyOptions{URL: url, Key: srv.vkey, Entry: -1})
 			if err == nil {
 				t.Fatal("Verify succeeded")
@@ -164,8 +177,8 @@ func TestAuditLargeTree(t *testing.T) {
 		// consistency proof to the new size reads the full one.
 		const path = "tile/1/000.p/1"
 		orig := srv.files[path]
-		srv.files[path] = bytes.Repeat([]byte{7}, len(orig))
-		defer func() { srv.files[path] = orig }()
+		srv.set(path, bytes.Repeat([]byte{7}, len(orig)))
+		defer srv.set(path, orig)
 		state := filepath.Join(t.TempDir(), "state.json")
 		root := srv.roots[300]
 		if err := writeState(state, verifyState{Origin: testOrigin, Key: srv.vkey, Size: 300, Root: root[:]}); err != nil {
