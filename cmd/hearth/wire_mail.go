@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"hearth/internal/access"
@@ -28,6 +29,9 @@ const sendMailEvery = 15 * time.Second
 // once they exist; nobody signs up before serving starts.
 func (m *Main) wireMail(gate *access.Gate) error {
 	mailer := &mailRelay{}
+	if m.Config.SMTPURL == "" {
+		mailer.unsent = m.Logger.With("component", "mail")
+	}
 	ids, err := identity.NewService(identity.Deps{Store: sqlstore.NewIdentityStore(m.DB), Clock: m.Clock, Config: m.IdentityConfig,
 		ReadLog: gate, Mailer: mailer, SiteURL: m.Config.PublicURL})
 	if err != nil {
@@ -43,7 +47,14 @@ func (m *Main) wireMail(gate *access.Gate) error {
 
 // mailRelay is identity's mailer, forwarding to the notice service built
 // after it (see wireMail).
-type mailRelay struct{ notices *notice.Service }
+type mailRelay struct {
+	notices *notice.Service
+	// unsent, when no SMTP server is set, is where sign-up mail is also
+	// written: on a new server nobody is an administrator yet to read the
+	// outbox, and the person signing up is often the operator, who reads
+	// the server's log.
+	unsent *slog.Logger
+}
 
 // SendMail queues the e-mail in the outbox. Unavailable until the notices
 // are built.
@@ -51,7 +62,13 @@ func (r *mailRelay) SendMail(ctx context.Context, user identity.UserID, to, subj
 	if r.notices == nil {
 		return apperr.E("main.mailRelay", apperr.Unavailable, "E-mail is not set up on this server.")
 	}
-	return r.notices.SendMail(ctx, user, to, subject, body)
+	if err := r.notices.SendMail(ctx, user, to, subject, body); err != nil {
+		return err
+	}
+	if r.unsent != nil {
+		r.unsent.Info("no SMTP server is set: this sign-up e-mail waits in the outbox", "to", to, "subject", subject, "body", body)
+	}
+	return nil
 }
 
 // mailJobs drain the outbox through the configured SMTP server; without
