@@ -107,19 +107,21 @@ func (s *Service) ConfirmSignUp(ctx context.Context, token string, c ClientInfo)
 	if token == "" || len(token) > 100 {
 		return nil, Grant{}, apperr.E(op, apperr.NotFound, "This confirmation link is not valid or was already used.")
 	}
-	sg, err := s.store.ConsumeSignup(ctx, hashToken(token))
+	// The link is used up and the account made in one transaction: a
+	// failure between the two would spend the link and make nobody.
+	var u *User
+	_, err := s.store.ConsumeSignup(ctx, hashToken(token), func(sg *Signup) (*User, error) {
+		if !s.clock.Now().Before(sg.ExpiresAt) {
+			return nil, apperr.E(op, apperr.NotFound, "This confirmation link has expired. Sign up again to get a new one.")
+		}
+		var err error
+		if u, err = s.userWithHash(sg.Email, RoleResident, sg.PasswordHash); err != nil {
+			return nil, err
+		}
+		u.Status = StatusPending
+		return u, nil
+	})
 	if err != nil {
-		return nil, Grant{}, apperr.Wrap(op, err)
-	}
-	if !s.clock.Now().Before(sg.ExpiresAt) {
-		return nil, Grant{}, apperr.E(op, apperr.NotFound, "This confirmation link has expired. Sign up again to get a new one.")
-	}
-	u, err := s.userWithHash(sg.Email, RoleResident, sg.PasswordHash)
-	if err != nil {
-		return nil, Grant{}, apperr.Wrap(op, err)
-	}
-	u.Status = StatusPending
-	if err := s.store.CreateUser(ctx, u); err != nil {
 		if apperr.Is(err, apperr.Conflict) {
 			return nil, Grant{}, &apperr.Error{Op: op, Code: apperr.Conflict, Message: "An account with this e-mail address already exists. Sign in instead.", Err: err}
 		}

@@ -80,8 +80,12 @@ type Store interface {
 	// its token hash is taken.
 	CreateSignup(ctx context.Context, sg *Signup) error
 	// ConsumeSignup deletes the sign-up with this token hash and returns it,
-	// atomically, so a link works once. NotFound if there is none.
-	ConsumeSignup(ctx context.Context, hash []byte) (*Signup, error)
+	// atomically, so a link works once. When account is not nil it is given
+	// the sign-up, and the account it returns is created in the same
+	// transaction: if account or the creation fails, nothing changes and
+	// the link still works. NotFound if there is none; Conflict if the
+	// account's e-mail is taken.
+	ConsumeSignup(ctx context.Context, hash []byte, account func(*Signup) (*User, error)) (*Signup, error)
 	// DeleteExpiredSignups deletes sign-ups that expired strictly before t,
 	// and returns how many.
 	DeleteExpiredSignups(ctx context.Context, t time.Time) (int, error)

@@ -76,14 +76,16 @@ const userColumns = `id, email, role, status, password_hash, totp_secret, totp_e
 // CreateUser inserts u. Conflict if the e-mail is taken.
 func (s *IdentityStore) CreateUser(ctx context.Context, u *identity.User) error {
 	const op = "sqlstore.CreateUser"
-	return s.db.write(ctx, op, func(tx *tx) error {
-		_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			string(u.ID), u.Email, string(u.Role), string(u.Status), u.PasswordHash,
-			u.TOTPSecret, u.TOTPEnabled, u.TOTPPendingSecret, u.TOTPLastStep,
-			micros(u.CreatedAt), micros(u.PasswordChangedAt))
-		return classify(op, tx.db.d, err, msgEmailTaken)
-	})
+	return s.db.write(ctx, op, func(tx *tx) error { return insertUser(ctx, tx, op, u) })
+}
+
+func insertUser(ctx context.Context, tx *tx, op string, u *identity.User) error {
+	_, err := tx.exec(ctx, `INSERT INTO users (`+userColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		string(u.ID), u.Email, string(u.Role), string(u.Status), u.PasswordHash,
+		u.TOTPSecret, u.TOTPEnabled, u.TOTPPendingSecret, u.TOTPLastStep,
+		micros(u.CreatedAt), micros(u.PasswordChangedAt))
+	return classify(op, tx.db.d, err, msgEmailTaken)
 }
 
 // FindUserByID returns the account. NotFound if none.
@@ -546,7 +548,7 @@ func (s *IdentityStore) CreateSignup(ctx context.Context, sg *identity.Signup) e
 
 // ConsumeSignup deletes the sign-up with this token hash and returns it, in
 // one statement, so two requests cannot both use one link. NotFound if none.
-func (s *IdentityStore) ConsumeSignup(ctx context.Context, hash []byte) (*identity.Signup, error) {
+func (s *IdentityStore) ConsumeSignup(ctx context.Context, hash []byte, account func(*identity.Signup) (*identity.User, error)) (*identity.Signup, error) {
 	const op = "sqlstore.ConsumeSignup"
 	var sg *identity.Signup
 	err := s.db.write(ctx, op, func(tx *tx) error {
@@ -560,6 +562,15 @@ func (s *IdentityStore) ConsumeSignup(ctx context.Context, hash []byte) (*identi
 			return err
 		}
 		x.CreatedAt, x.ExpiresAt = fromMicros(created), fromMicros(expires)
+		if account != nil {
+			u, err := account(&x)
+			if err != nil {
+				return err
+			}
+			if err := insertUser(ctx, tx, op, u); err != nil {
+				return err
+			}
+		}
 		sg = &x
 		return nil
 	})

@@ -750,16 +750,16 @@ func TestStore_Signups(t *testing.T) {
 		mk("edge", "cy@example.org", t0)
 		wantCode(t, "CreateSignup(duplicate hash)", s.CreateSignup(ctx, &identity.Signup{TokenHash: []byte("hash-a"), Email: "x@example.org", CreatedAt: t0, ExpiresAt: t0}), apperr.Conflict)
 
-		got, err := s.ConsumeSignup(ctx, []byte("hash-a"))
+		got, err := s.ConsumeSignup(ctx, []byte("hash-a"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(a, got); diff != "" {
 			t.Errorf("ConsumeSignup (-want +got):\n%s", diff)
 		}
-		_, err = s.ConsumeSignup(ctx, []byte("hash-a"))
+		_, err = s.ConsumeSignup(ctx, []byte("hash-a"), nil)
 		wantCode(t, "ConsumeSignup(used)", err, apperr.NotFound)
-		_, err = s.ConsumeSignup(ctx, []byte("nothing"))
+		_, err = s.ConsumeSignup(ctx, []byte("nothing"), nil)
 		wantCode(t, "ConsumeSignup(unknown)", err, apperr.NotFound)
 
 		n, err := s.DeleteExpiredSignups(ctx, t0)
@@ -767,11 +767,11 @@ func TestStore_Signups(t *testing.T) {
 			t.Errorf("DeleteExpiredSignups = %d, %v; want 1, nil", n, err)
 		}
 		for _, h := range []string{"hash-b", "edge"} {
-			if _, err := s.ConsumeSignup(ctx, []byte(h)); err != nil {
+			if _, err := s.ConsumeSignup(ctx, []byte(h), nil); err != nil {
 				t.Errorf("ConsumeSignup(%s) after purge: %v", h, err)
 			}
 		}
-		_, err = s.ConsumeSignup(ctx, []byte("old"))
+		_, err = s.ConsumeSignup(ctx, []byte("old"), nil)
 		wantCode(t, "ConsumeSignup(purged)", err, apperr.NotFound)
 	})
 }
@@ -789,7 +789,7 @@ func TestStore_SignupUsedOnce(t *testing.T) {
 		results := make(chan error, 8)
 		for range 8 {
 			wg.Go(func() {
-				_, err := s.ConsumeSignup(ctx, []byte("h"))
+				_, err := s.ConsumeSignup(ctx, []byte("h"), nil)
 				results <- err
 			})
 		}
