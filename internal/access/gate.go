@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"strings"
 
@@ -60,12 +59,7 @@ type GateDeps struct {
 
 // NewGate returns a Gate.
 func NewGate(d GateDeps) *Gate {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	return &Gate{log: d.Log, store: d.Store, names: d.Pseudonyms, clock: d.Clock, rand: d.Rand}
 }
 

@@ -157,3 +157,12 @@ func (f *Fake) move(t time.Time) {
 		}
 	}
 }
+
+// OrReal returns c, or the system clock when c is nil: the default of every
+// service's Deps.
+func OrReal(c Clock) Clock {
+	if c == nil {
+		return Real{}
+	}
+	return c
+}

@@ -2,7 +2,6 @@ package device
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
@@ -82,12 +81,7 @@ type Deps struct {
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	return &Service{store: d.Store, members: d.Members, gateway: d.Gateway, clock: d.Clock, rand: d.Rand}
 }
 

@@ -2,7 +2,6 @@ package feed
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"time"
 
@@ -97,12 +96,7 @@ type Service struct {
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	return &Service{store: d.Store, d: d}
 }
 

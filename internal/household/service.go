@@ -2,7 +2,6 @@ package household
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"slices"
 	"strings"
@@ -42,12 +41,7 @@ type Deps struct {
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	return &Service{store: d.Store, clock: d.Clock, rand: d.Rand}
 }
 

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -80,12 +79,7 @@ func NewService(d Deps) (*Service, error) {
 	if d.Store == nil {
 		return nil, apperr.E(op, apperr.Invalid, "The identity service needs a store.")
 	}
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	if d.CommonPasswords == nil {
 		d.CommonPasswords = LoadCommonPasswords()
 	}

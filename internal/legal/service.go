@@ -3,7 +3,6 @@ package legal
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -79,12 +78,7 @@ type Deps struct {
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	return &Service{store: d.Store, log: d.Log, accounts: d.Accounts, notify: d.Notifier, clock: d.Clock, rand: d.Rand, subjectKey: d.SubjectKey}
 }
 

@@ -2,7 +2,6 @@ package neighbors
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"sync"
@@ -117,12 +116,7 @@ type Service struct {
 
 // NewService returns a Service.
 func NewService(d Deps) *Service {
-	if d.Clock == nil {
-		d.Clock = clock.Real{}
-	}
-	if d.Rand == nil {
-		d.Rand = rand.Reader
-	}
+	d.Clock, d.Rand = clock.OrReal(d.Clock), randid.Source(d.Rand)
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}

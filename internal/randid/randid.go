@@ -5,6 +5,7 @@
 package randid
 
 import (
+	"crypto/rand"
 	"encoding/base32"
 	"io"
 	"strings"
@@ -41,3 +42,12 @@ func Valid(prefix, s string) bool {
 
 // encodedLen is the length of 16 bytes in Encoding.
 const encodedLen = 26
+
+// Source returns r, or crypto/rand when r is nil: the default source of
+// every service's Deps.
+func Source(r io.Reader) io.Reader {
+	if r == nil {
+		return rand.Reader
+	}
+	return r
+}
