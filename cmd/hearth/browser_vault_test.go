@@ -125,11 +125,17 @@ func TestBrowserMakesKey(t *testing.T) {
 		clearInput("create-confirm"),
 		chromedp.SendKeys(chromedp.ID("create-confirm"), passphrase),
 		chromedp.Click(chromedp.ID("create-key")),
-		// The page reloads once the key is stored; a query waits across the
-		// reload for what only the new page shows.
-		chromedp.WaitReady(chromedp.ID("recipient")),
-		chromedp.WaitVisible(chromedp.ID("download-identity")),
 	)
+	// The page reloads once the key is stored; wait for what only the new
+	// page shows. A query begun on the old page fails when the reload takes
+	// its nodes away, so it is asked again, on the new page.
+	for attempt := 0; err == nil; attempt++ {
+		err = chromedp.Do(ctx, chromedp.WaitReady(chromedp.ID("recipient")), chromedp.WaitVisible(chromedp.ID("download-identity")))
+		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+		err = nil
+	}
 	if err != nil {
 		t.Fatalf("make a key: %v", err)
 	}
