@@ -89,6 +89,7 @@ func distanceMeters(a, b geo.Point) float64 {
 // clicking the map twice, sees its size, fills in the form in a browser whose
 // time zone is not UTC, and posts it. What is stored is what the page showed.
 func TestBrowserOfficerDrawsRequest(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m := startMain(t, "")
 	id, err := age.GenerateX25519Identity()
@@ -248,6 +249,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 // publishing waits until the identity file was saved; only the public key
 // reaches the server, and it matches the saved identity.
 func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m := startMain(t, "")
 	agency, _, email, secret := officerAgency(t, m, "")

@@ -13,6 +13,7 @@ import (
 // clip's key for the agency's key); the officer then loads the agency's
 // key file and the browser decrypts the clip; the member sees it opened.
 func TestBrowserResidentAnswersRequest(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	n := st.Neighbourhood

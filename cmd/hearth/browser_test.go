@@ -106,6 +106,7 @@ func signupLink(t *testing.T, m *Main, addr string) string {
 }
 
 func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m := startMain(t, "")
 	base := m.URL()
@@ -217,6 +218,7 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 // page checks the checkpoint signature and the entry's inclusion proof in
 // the browser itself.
 func TestBrowserAccessHistoryVerifies(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m := startMain(t, "")
 	bg := context.Background()
@@ -277,6 +279,7 @@ func TestBrowserAccessHistoryVerifies(t *testing.T) {
 // TestBrowserAccessHistoryCatchesTampering serves the same page with one byte
 // of the entry changed: the browser must mark it failed.
 func TestBrowserAccessHistoryCatchesTampering(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m := startMain(t, "")
 	bg := context.Background()

@@ -39,6 +39,7 @@ func clearInput(id string) chromedp.Action[chromedp.Void] {
 // member's key with the passphrase, and plays a clip: the browser downloads
 // the ciphertext and decrypts it with the bundled age implementation.
 func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)
@@ -91,7 +92,20 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 // receives a recipient and a passphrase-wrapped identity that the Go side
 // (and so "age -d") unlocks with the same passphrase; the passphrase is never
 // sent.
+// lostToNavigation reports whether err is the browser dropping a query
+// because the page it ran on was replaced by the next one.
+func lostToNavigation(err error) bool {
+	for _, msg := range []string{"Could not find node", "No node with given id", "Node is detached",
+		"Cannot find context", "Execution context was destroyed", "Inspected target navigated"} {
+		if strings.Contains(err.Error(), msg) {
+			return true
+		}
+	}
+	return false
+}
+
 func TestBrowserMakesKey(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m := startMain(t, "")
 	bg := context.Background()
@@ -128,10 +142,11 @@ func TestBrowserMakesKey(t *testing.T) {
 	)
 	// The page reloads once the key is stored; wait for what only the new
 	// page shows. A query begun on the old page fails when the reload takes
-	// its nodes away, so it is asked again, on the new page.
-	for attempt := 0; err == nil; attempt++ {
+	// its nodes away, so it is asked again, on the new page, until the
+	// browser's deadline.
+	for err == nil {
 		err = chromedp.Do(ctx, chromedp.WaitReady(chromedp.ID("recipient")), chromedp.WaitVisible(chromedp.ID("download-identity")))
-		if err == nil || attempt == 5 || !strings.Contains(err.Error(), "Could not find node") {
+		if err == nil || !lostToNavigation(err) {
 			break
 		}
 		err = nil

@@ -135,6 +135,7 @@ func listClips(t *testing.T, m *Main, user identity.UserID, st *demoState, n int
 // demo printed, stops the service, and then scans every file under the data
 // directory (database, its journal, blobs, log) for the clips' plaintext.
 func TestDemoStoresNoPlaintext(t *testing.T) {
+	t.Parallel()
 	m, st, out, run := startDrivenDemo(t)
 	ctx := context.Background()
 	for _, mem := range st.Members {
@@ -358,6 +359,7 @@ func TestVaultCLI(t *testing.T) {
 // same members and devices come back (the broker may have a new port) and
 // record again.
 func TestDemoRestarts(t *testing.T) {
+	t.Parallel()
 	m, st, _ := startTestDemo(t)
 	ctx := context.Background()
 	ana, _ := m.Identity.LookUp(ctx, st.Members[0].Email)

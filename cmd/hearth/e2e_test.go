@@ -98,6 +98,7 @@ func resident(t *testing.T, m *Main, email string) (*apiClient, *household.House
 // the household's member, and the member downloads and decrypts it. The
 // server never holds the plaintext, and another household learns nothing.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	anaAPI, home := resident(t, m, "ana@example.org")

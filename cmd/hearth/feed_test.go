@@ -77,6 +77,7 @@ func readFeed(t *testing.T, c *apiClient, hh household.ID, radius string) feedIt
 // request shows in the feed of the household inside its area and of no
 // other.
 func TestFeedEndToEnd(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	paris := geo.Point{Lat: 48.8566, Lng: 2.3522}
@@ -160,6 +161,7 @@ func TestFeedEndToEnd(t *testing.T) {
 // plays the clip from the feed with the post's key. The sharing is in the
 // log.
 func TestBrowserSharesClipInPost(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)

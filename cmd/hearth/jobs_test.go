@@ -44,6 +44,7 @@ func jobRuns(t *testing.T, m *Main) map[string]map[string]float64 {
 // request delivery every minute, the geo index every five minutes and the
 // purges once. Without an SMTP server there is no e-mail job.
 func TestPeriodicJobs(t *testing.T) {
+	t.Parallel()
 	start := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
 	m, clk := startMainAt(t, "", start)
 	ctx := context.Background()
@@ -71,6 +72,7 @@ func TestPeriodicJobs(t *testing.T) {
 // TestMailJobs checks that e-mail goes out every sendMailEvery when an SMTP
 // server is configured, and that no job runs without one.
 func TestMailJobs(t *testing.T) {
+	t.Parallel()
 	m := &Main{Config: Config{SMTPURL: "smtp://mail.example.org:587?from=hearth@example.org"}}
 	list, err := m.mailJobs()
 	if err != nil || len(list) != 1 || list[0].Name != "mail.send" || list[0].Every != 15*time.Second || list[0].Local {

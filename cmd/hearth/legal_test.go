@@ -165,6 +165,7 @@ func tallyLog(t *testing.T, m *Main, last uint64, p transparency.Period) legalTa
 // legal demands of several types and outcomes, agencies and their
 // requests, and checks that the report says what the public log says.
 func TestTransparencyReportReconcilesWithTheLog(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, reconcileReport)
 }
 

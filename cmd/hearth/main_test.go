@@ -53,6 +53,7 @@ func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stder
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	resp, err := http.Get(m.URL() + "/healthz")
 	if err != nil {
@@ -75,6 +76,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"admin", "--help"}, {"admin", "create-user", "--help"}, {"version", "--help"}, {"log", "--help"}, {"log", "key", "--help"}, {"log", "verify", "--help"}} {
 		code, out, errs := runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(out+errs, "Usage: hearth") {
@@ -125,6 +127,7 @@ func TestConfigPrecedence(t *testing.T) {
 }
 
 func TestAdminCreateUserWhileServing(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte("a long admin passphrase\n"), 0o600)
@@ -185,6 +188,7 @@ func TestServeAndAdminOnPostgres(t *testing.T) {
 }
 
 func TestLogKeyAndVerify(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	// Three entries: a grant request, its approval and a read.

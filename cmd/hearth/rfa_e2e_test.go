@@ -148,6 +148,7 @@ func noticesOf(t *testing.T, m *Main, u identity.UserID, kind notice.Kind) int {
 // on its side; the agency decrypts it; `hearth log verify` confirms every
 // step is in the log.
 func TestRequestForAssistanceEndToEnd(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
@@ -342,6 +343,7 @@ func TestRequestForAssistanceEndToEnd(t *testing.T) {
 // a home that moves, a camera revoked and paired again, and an opt-out
 // taken back, without a restart.
 func TestFanOutFollowsChanges(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	officer, _, agency := verifiedAgency(t, m)

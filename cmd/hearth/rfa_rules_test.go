@@ -17,6 +17,7 @@ import (
 
 // TestSubmissionRules: what a household may submit, and withdraw.
 func TestSubmissionRules(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
@@ -125,6 +126,7 @@ func TestSubmissionRules(t *testing.T) {
 // TestResponseCountWithheldBelowFive: the public count appears from the
 // fifth household on, and counts households, not submissions.
 func TestResponseCountWithheldBelowFive(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)

@@ -42,6 +42,7 @@ var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // confirmation link in the server's log, and it works; with an SMTP server
 // set, the link stays out of the log.
 func TestFirstSignUpWithoutSMTP(t *testing.T) {
+	t.Parallel()
 	for _, smtp := range []string{"", "smtp://127.0.0.1:1?from=hearth@example.org"} {
 		logs := &lockedBuffer{}
 		cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", SMTPURL: smtp, LogLevel: "info"}

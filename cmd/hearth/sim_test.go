@@ -154,6 +154,7 @@ func simClips(t *testing.T, api *apiClient, hh household.ID) []simClip {
 // the server never held in the clear. A record command makes another clip;
 // revoking the device stops it.
 func TestSimDeviceEndToEnd(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	ana, home, anaID, key := simHousehold(t, m, "ana@example.org", true)
@@ -313,6 +314,7 @@ func TestSimDeviceEndToEnd(t *testing.T) {
 // TestSimDeviceWithoutKeys: with no member key there is nobody to encrypt
 // to, so the event is reported and the clip skipped, not failed.
 func TestSimDeviceWithoutKeys(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	ana, home, anaID, _ := simHousehold(t, m, "ana@example.org", false)
@@ -357,6 +359,7 @@ func runSimCLI(ctx context.Context, args ...string) (code int, stdout, stderr st
 }
 
 func TestSimCommandFlags(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.json")
 	for _, tc := range []struct {
 		args []string
@@ -405,6 +408,7 @@ func TestSimCommandFlags(t *testing.T) {
 // TestSimCommand pairs and runs a device from the command line, keeps its
 // credentials, and runs it again from them.
 func TestSimCommand(t *testing.T) {
+	t.Parallel()
 	m := startMain(t, "")
 	ctx := context.Background()
 	_, home, anaID, _ := simHousehold(t, m, "ana@example.org", false)

@@ -89,6 +89,7 @@ func (f *fixture) approvedGrant(t *testing.T) *access.Grant {
 }
 
 func TestGateLogsBeforeReading(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	req := access.Request{Actor: f.staff, Subject: access.UserSubject(f.ana.ID), Object: access.ObjectAccountMetadata,
@@ -123,6 +124,7 @@ func TestGateLogsBeforeReading(t *testing.T) {
 }
 
 func TestGateLogUnwritable(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	g := f.approvedGrant(t)
@@ -149,6 +151,7 @@ func TestGateLogUnwritable(t *testing.T) {
 // (its tile directory is replaced by a regular file, which stops root too):
 // the read under an approved grant fails and returns nothing.
 func TestGateLogDirUnwritable(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	g := f.approvedGrant(t)
@@ -179,6 +182,7 @@ func TestGateLogDirUnwritable(t *testing.T) {
 }
 
 func TestGrantRules(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
 	for _, tc := range []struct {
@@ -254,6 +258,7 @@ func TestGrantRules(t *testing.T) {
 }
 
 func TestGrantIsLoggedAndSubjectTold(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	g := f.approvedGrant(t)
@@ -283,6 +288,7 @@ func TestGrantIsLoggedAndSubjectTold(t *testing.T) {
 }
 
 func TestHistoryProofs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	g := f.approvedGrant(t)

@@ -68,6 +68,7 @@ func wantCode(t *testing.T, what string, err error, code apperr.Code) {
 }
 
 func TestPairing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)
@@ -148,6 +149,7 @@ func TestPairing(t *testing.T) {
 }
 
 func TestPairConcurrent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)
@@ -200,6 +202,7 @@ func (r *recorder) PublishCommand(_ context.Context, _ device.ID, c device.Comma
 }
 
 func TestAuthenticate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)
@@ -246,6 +249,7 @@ func TestAuthenticate(t *testing.T) {
 // TestOtherHousehold checks that a member of one household learns nothing
 // of another's devices: every call answers as for a device that does not exist.
 func TestOtherHousehold(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		alice, h1 := f.home(t)
@@ -283,6 +287,7 @@ func TestOtherHousehold(t *testing.T) {
 }
 
 func TestRename(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)
@@ -299,6 +304,7 @@ func TestRename(t *testing.T) {
 }
 
 func TestRecordEvent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)
@@ -387,6 +393,7 @@ func TestRecordEvent(t *testing.T) {
 }
 
 func TestEventsNewestFirst(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)
@@ -413,6 +420,7 @@ func TestEventsNewestFirst(t *testing.T) {
 }
 
 func TestSendCommand(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	forEach(t, func(t *testing.T, f *fixture) {
 		u1, h1 := f.home(t)

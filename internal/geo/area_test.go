@@ -18,6 +18,7 @@ var (
 )
 
 func TestSquareMilesThresholds(t *testing.T) {
+	t.Parallel()
 	// The RFA rule is 0.025 ≤ area ≤ 0.5 square miles: areas just outside
 	// must measure outside, areas at the limits must measure at them.
 	for _, place := range []struct {
@@ -60,6 +61,7 @@ func TestSquareMilesThresholds(t *testing.T) {
 }
 
 func TestSquareMilesKnownShapes(t *testing.T) {
+	t.Parallel()
 	// A spherical octant (three right angles) is an eighth of the sphere.
 	octant := Area{Polygon: []Point{{0, 0}, {0, 90}, {90, 0}}}
 	want := 4 * math.Pi * EarthRadiusMeters * EarthRadiusMeters / 8 / squareMetersPerSquareMile
@@ -74,6 +76,7 @@ func TestSquareMilesKnownShapes(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	sq := func(pts ...[2]float64) Area {
 		// Corners in thousandths of a degree near the equator (about a
 		// hundred metres each), as lat, lng pairs.
@@ -150,6 +153,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestAntimeridianPolygon(t *testing.T) {
+	t.Parallel()
 	across := Area{Polygon: []Point{{-0.005, 179.995}, {-0.005, -179.995}, {0.005, -179.995}, {0.005, 179.995}}}
 	// The same square moved to the prime meridian: a rotation about the
 	// axis, so exactly the same area.
@@ -188,6 +192,7 @@ func TestAntimeridianPolygon(t *testing.T) {
 }
 
 func TestWindingOrder(t *testing.T) {
+	t.Parallel()
 	for _, c := range []Point{chicago, fiji, {Lat: -89.995, Lng: 10}} {
 		ccw := Area{Polygon: regularPolygon(c, 7, 400, 10, true)}
 		cw := Area{Polygon: regularPolygon(c, 7, 400, 10, false)}
@@ -210,6 +215,7 @@ func TestWindingOrder(t *testing.T) {
 }
 
 func TestCircleContainsAtEdge(t *testing.T) {
+	t.Parallel()
 	for _, c := range []Point{chicago, fiji, {Lat: 90, Lng: 0}, {Lat: -89.9999, Lng: 0}} {
 		for _, r := range []float64{30, 500, 1500} {
 			a := Area{Circle: &Circle{Center: c, RadiusMeters: r}}
@@ -226,6 +232,7 @@ func TestCircleContainsAtEdge(t *testing.T) {
 }
 
 func TestContainsInvalidPoint(t *testing.T) {
+	t.Parallel()
 	a := circleOfArea(chicago, 0.3)
 	for _, p := range []Point{{math.NaN(), chicago.Lng}, {91, 0}, {chicago.Lat, math.Inf(-1)}, {0, 180.5}} {
 		if a.Contains(p) {
@@ -238,6 +245,7 @@ func TestContainsInvalidPoint(t *testing.T) {
 }
 
 func TestAreaJSON(t *testing.T) {
+	t.Parallel()
 	in := `{"circle":{"center":{"lat":41.5,"lng":-87.25},"radius_m":400}}`
 	var a Area
 	if err := json.Unmarshal([]byte(in), &a); err != nil {

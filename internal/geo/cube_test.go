@@ -9,6 +9,7 @@ import (
 )
 
 func TestPosKey(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Random points everywhere, and points on the cube's edges and corners.
 	pts := []Point{{0, 45}, {0, -45}, {35.26438968, 45}, {-35.26438968, -135}, {90, 0}, {-90, 0}, {0, 180}, {0, -180}, {45, 90}}
@@ -45,6 +46,7 @@ func TestPosKey(t *testing.T) {
 }
 
 func TestInterleave(t *testing.T) {
+	t.Parallel()
 	for _, c := range [][2]uint32{{0, 0}, {1, 0}, {0, 1}, {1<<30 - 1, 0}, {0, 1<<30 - 1}, {1<<30 - 1, 1<<30 - 1}, {0x15555555, 0x2aaaaaaa}, {123456789, 987654321 & (1<<30 - 1)}} {
 		i, j := deinterleave(interleave(c[0], c[1]))
 		if i != c[0] || j != c[1] {
@@ -57,6 +59,7 @@ func TestInterleave(t *testing.T) {
 }
 
 func TestSortEntries(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range []int{0, 1, 5, 300, 5000} {
 		es := make([]entry, n)

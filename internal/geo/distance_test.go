@@ -8,6 +8,7 @@ import (
 )
 
 func TestAreaDistance(t *testing.T) {
+	t.Parallel()
 	centre := geo.Point{Lat: 48.8566, Lng: 2.3522}
 	// One degree of latitude on the mean-radius sphere.
 	degree := geo.EarthRadiusMeters * math.Pi / 180

@@ -118,6 +118,7 @@ func randomHomes(rng *rand.Rand, n int, spread float64) []Home {
 }
 
 func TestQueryMatchesBruteForce(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 6))
 	homes := randomHomes(rng, 30000, 3000)
 	ix := NewIndex(homes)
@@ -193,6 +194,7 @@ func TestQueryMatchesBruteForce(t *testing.T) {
 }
 
 func TestQueryWithEveryHomeInDelta(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(7, 8))
 	ix := &Index{}
 	m := model{}
@@ -207,6 +209,7 @@ func TestQueryWithEveryHomeInDelta(t *testing.T) {
 }
 
 func TestIndexBookkeeping(t *testing.T) {
+	t.Parallel()
 	ix := NewIndex([]Home{
 		{Key: 3, At: chicago, Eligible: false},
 		{Key: 3, At: chicago, Eligible: true}, // the last entry wins
@@ -245,6 +248,7 @@ func TestIndexBookkeeping(t *testing.T) {
 }
 
 func TestConcurrentQueriesAndWrites(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(9, 10))
 	homes := randomHomes(rng, 5000, 1500)
 	ix := NewIndex(homes)

@@ -29,6 +29,7 @@ func (f *fixture) legalNotices(t *testing.T) []*notice.Notice {
 }
 
 func TestNotifiedWhenDecided(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	n := goodDemand(legal.SearchWarrant)
@@ -58,6 +59,7 @@ func TestNotifiedWhenDecided(t *testing.T) {
 
 // TestNotifyDue walks a delayed notice past its lapse with a fake clock.
 func TestNotifyDue(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	n := goodDemand(legal.CourtOrder)
@@ -119,6 +121,7 @@ func TestNotifyDue(t *testing.T) {
 // TestNotifyDueOnTwoNodes: two services on one database, running at once,
 // tell the person once.
 func TestNotifyDueOnTwoNodes(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	const demands = 5
@@ -156,6 +159,7 @@ func TestNotifyDueOnTwoNodes(t *testing.T) {
 // TestNoticeFits: at the longest fields, the notice is within what the
 // notice service takes.
 func TestNoticeFits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	n := goodDemand(legal.SearchWarrant)
@@ -172,6 +176,7 @@ func TestNoticeFits(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	if first, err := f.svc.FirstReceived(ctx); err != nil || !first.IsZero() {

@@ -90,6 +90,7 @@ func (f *fixture) entry(t *testing.T, i uint64) (translog.RawEntry, map[string]a
 
 // TestYields spells out, for every type and category, what a demand may yield.
 func TestYields(t *testing.T) {
+	t.Parallel()
 	const (
 		A = legal.AccountData
 		M = legal.Metadata
@@ -126,6 +127,7 @@ func TestYields(t *testing.T) {
 
 // TestDecideRules decides a fresh demand per case, through the service.
 func TestDecideRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	all := []legal.Category{legal.AccountData, legal.Metadata, legal.Ciphertext}
@@ -216,6 +218,7 @@ func cats(cs []legal.Category) []string {
 // TestConsentAtDecision: the owner's consent may come after the demand was
 // recorded, and then allows ciphertext.
 func TestConsentAtDecision(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.CourtOrder))
@@ -227,6 +230,7 @@ func TestConsentAtDecision(t *testing.T) {
 }
 
 func TestRecordRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	long := func(n int) string { return strings.Repeat("x", n) }
@@ -293,6 +297,7 @@ func TestRecordRules(t *testing.T) {
 }
 
 func TestDecisionDelay(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.SearchWarrant))
@@ -319,6 +324,7 @@ func TestDecisionDelay(t *testing.T) {
 }
 
 func TestNotStaffForbidden(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.Subpoena))
@@ -348,6 +354,7 @@ func TestNotStaffForbidden(t *testing.T) {
 
 // TestLogged: every step is in the log, which never names the account.
 func TestLogged(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	n := goodDemand(legal.Emergency)
@@ -411,6 +418,7 @@ func (failingLog) Append(context.Context, translog.Entry) (uint64, error) {
 
 // TestNothingWithoutTheLog: what cannot be logged is not stored.
 func TestNothingWithoutTheLog(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
 	d := f.record(t, goodDemand(legal.Subpoena))

@@ -14,6 +14,7 @@ import (
 )
 
 func TestStore_Grants(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		ids := NewIdentityStore(db)
@@ -68,6 +69,7 @@ func TestStore_Grants(t *testing.T) {
 }
 
 func TestStore_AccessEvents(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewAccessStore(db)
@@ -95,6 +97,7 @@ func TestStore_AccessEvents(t *testing.T) {
 }
 
 func TestStore_Notices(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		mustCreateUser(t, NewIdentityStore(db), "u_ana", "ana@example.org")

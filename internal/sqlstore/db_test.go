@@ -13,6 +13,7 @@ import (
 )
 
 func TestMigrationsMatch(t *testing.T) {
+	t.Parallel()
 	names := func(k Kind) []string {
 		entries, err := fs.ReadDir(migrationFiles, "migrations/"+string(k))
 		if err != nil {
@@ -39,6 +40,7 @@ func TestMigrationsMatch(t *testing.T) {
 }
 
 func TestRebind(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{
@@ -66,6 +68,7 @@ func TestRebind(t *testing.T) {
 }
 
 func TestParseURL(t *testing.T) {
+	t.Parallel()
 	const opts = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_txlock=immediate"
 	tests := []struct {
@@ -110,6 +113,7 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestOpen_InvalidURL(t *testing.T) {
+	t.Parallel()
 	_, err := Open(context.Background(), "sqlite:")
 	if !apperr.Is(err, apperr.Invalid) {
 		t.Errorf("Open(sqlite:) = %v, want Invalid", err)
@@ -117,6 +121,7 @@ func TestOpen_InvalidURL(t *testing.T) {
 }
 
 func TestOpen_PostgresUnavailable(t *testing.T) {
+	t.Parallel()
 	// Port 1 on the loopback refuses connections at once.
 	_, err := Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=5")
 	if !apperr.Is(err, apperr.Unavailable) {
@@ -127,6 +132,7 @@ func TestOpen_PostgresUnavailable(t *testing.T) {
 // TestOpen_SQLitePragmas checks the connection settings the adapter relies
 // on, on several pooled connections at once.
 func TestOpen_SQLitePragmas(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "h.db")
 	db := openTest(t, path)
 	if db.Kind() != SQLite {

@@ -57,6 +57,7 @@ func mustPair(t *testing.T, s *DeviceStore, hh household.ID, id device.ID) *devi
 }
 
 func TestStore_DevicePairing(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewDeviceStore(db)
@@ -118,6 +119,7 @@ func TestStore_DevicePairing(t *testing.T) {
 }
 
 func TestStore_DevicePairConcurrent(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewDeviceStore(db)
@@ -154,6 +156,7 @@ func TestStore_DevicePairConcurrent(t *testing.T) {
 }
 
 func TestStore_DeviceLifecycle(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewDeviceStore(db)
@@ -218,6 +221,7 @@ func TestStore_DeviceLifecycle(t *testing.T) {
 }
 
 func TestStore_DeviceEvents(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewDeviceStore(db)
@@ -304,6 +308,7 @@ func TestStore_DeviceEvents(t *testing.T) {
 // TestStore_DeviceEventsLargeBatch covers batches split over several
 // statements, with events of a revoked device spread through them.
 func TestStore_DeviceEventsLargeBatch(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewDeviceStore(db)

@@ -41,6 +41,7 @@ func postIDs(posts []*feed.Post) []string {
 }
 
 func TestStore_FeedPosts(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := feedFixture(t, db)
@@ -76,6 +77,7 @@ func TestStore_FeedPosts(t *testing.T) {
 // TestStore_FeedBox checks that ListPosts keeps to the box, its edges
 // included, also when the box wraps around the antimeridian.
 func TestStore_FeedBox(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := feedFixture(t, db)
@@ -142,6 +144,7 @@ func TestStore_FeedBox(t *testing.T) {
 // and requires every post exactly once, newest first, ties by id (larger
 // first), whatever the id's characters.
 func TestStore_FeedPages(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := feedFixture(t, db)

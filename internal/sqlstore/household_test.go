@@ -57,6 +57,7 @@ func mustJoinHousehold(t *testing.T, s *HouseholdStore, h household.ID, user ide
 }
 
 func TestStore_HouseholdCreate(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, h := householdFixture(t, db)
@@ -89,6 +90,7 @@ func TestStore_HouseholdCreate(t *testing.T) {
 }
 
 func TestStore_HouseholdListAndUpdate(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, h1 := householdFixture(t, db)
@@ -131,6 +133,7 @@ func TestStore_HouseholdListAndUpdate(t *testing.T) {
 }
 
 func TestStore_HouseholdListHomes(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -170,6 +173,7 @@ func TestStore_HouseholdListHomes(t *testing.T) {
 }
 
 func TestStore_HouseholdMembers(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -199,6 +203,7 @@ func TestStore_HouseholdMembers(t *testing.T) {
 }
 
 func TestStore_HouseholdSetMemberRole(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -224,6 +229,7 @@ func TestStore_HouseholdSetMemberRole(t *testing.T) {
 }
 
 func TestStore_HouseholdRemoveMember(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -263,6 +269,7 @@ func TestStore_HouseholdRemoveMember(t *testing.T) {
 // Two owners leaving at once must not both succeed: that would leave a
 // member with nobody to run the household.
 func TestStore_HouseholdConcurrentOwnersLeave(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -299,6 +306,7 @@ func TestStore_HouseholdConcurrentOwnersLeave(t *testing.T) {
 }
 
 func TestStore_HouseholdInvitation(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -358,6 +366,7 @@ func TestStore_HouseholdInvitation(t *testing.T) {
 // The check is given the creator's role as it is now: a creator who
 // stepped down is seen as a member, one who left as no role at all.
 func TestStore_HouseholdInvitationCreatorRole(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -399,6 +408,7 @@ func TestStore_HouseholdInvitationCreatorRole(t *testing.T) {
 }
 
 func TestStore_HouseholdConcurrentRedeem(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -440,6 +450,7 @@ func TestStore_HouseholdConcurrentRedeem(t *testing.T) {
 // refers to the household without a cascade; until it is gone the last
 // member cannot take the household with them.
 func TestStore_HouseholdRemoveLastMemberWithData(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := householdFixture(t, db)
@@ -478,6 +489,7 @@ func TestStore_HouseholdRemoveLastMemberWithData(t *testing.T) {
 // no NUL and no invalid UTF-8) are the caller's mistake, Invalid, on every
 // store; never a server error.
 func TestUnstorableText(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		s, _ := householdFixture(t, db)
 		ctx := context.Background()

@@ -61,6 +61,7 @@ func countRows(t *testing.T, db *DB, query string, args ...any) int {
 }
 
 func TestStore_CreateUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -98,6 +99,7 @@ func TestStore_CreateUser(t *testing.T) {
 }
 
 func TestStore_EmailConflict(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -119,6 +121,7 @@ func TestStore_EmailConflict(t *testing.T) {
 }
 
 func TestStore_FindUserNotFound(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -140,6 +143,7 @@ func TestStore_FindUserNotFound(t *testing.T) {
 }
 
 func TestStore_UpdateUser(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -195,6 +199,7 @@ func TestStore_UpdateUser(t *testing.T) {
 }
 
 func TestStore_AdvanceTOTPStep(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -251,6 +256,7 @@ func TestStore_AdvanceTOTPStep(t *testing.T) {
 }
 
 func TestStore_RecoveryCodes(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -333,6 +339,7 @@ func testSession(id, user string, created time.Time) *identity.Session {
 }
 
 func TestStore_Sessions(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -430,6 +437,7 @@ func TestStore_Sessions(t *testing.T) {
 }
 
 func TestStore_ExpiredSessions(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -475,6 +483,7 @@ func TestStore_ExpiredSessions(t *testing.T) {
 }
 
 func TestStore_APITokens(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -556,6 +565,7 @@ func TestStore_APITokens(t *testing.T) {
 }
 
 func TestStore_Throttle(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -638,6 +648,7 @@ func TestStore_Throttle(t *testing.T) {
 // TestStore_Times checks the time encoding: UTC on the way out whatever
 // the zone on the way in, microseconds kept, the zero time kept as zero.
 func TestStore_Times(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -669,6 +680,7 @@ func TestStore_Times(t *testing.T) {
 // TestStore_Cascade checks that foreign keys are enforced with ON DELETE
 // CASCADE; on SQLite that needs foreign_keys on every connection.
 func TestStore_Cascade(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -706,6 +718,7 @@ func TestStore_Cascade(t *testing.T) {
 }
 
 func TestStore_DeleteStaleThrottles(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -732,6 +745,7 @@ func TestStore_DeleteStaleThrottles(t *testing.T) {
 }
 
 func TestStore_Signups(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)
@@ -779,6 +793,7 @@ func TestStore_Signups(t *testing.T) {
 // TestStore_SignupUsedOnce: of two concurrent uses of one link, exactly one
 // gets the sign-up.
 func TestStore_SignupUsedOnce(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewIdentityStore(db)

@@ -27,6 +27,7 @@ func leaseOf(t *testing.T, db *DB, name jobs.Name) (time.Time, string) {
 }
 
 func TestStore_JobClaims(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := NewJobStore(db)
@@ -64,6 +65,7 @@ func TestStore_JobClaims(t *testing.T) {
 // two handles on one database, as nodes sharing it do: exactly one wins
 // each run, including the first, which inserts the row.
 func TestStore_JobClaimsConcurrent(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, a *DB) {
 		ctx := context.Background()
 		stores := []*JobStore{NewJobStore(a), NewJobStore(openTest(t, a.url))}

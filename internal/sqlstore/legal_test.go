@@ -27,6 +27,7 @@ func legalFixture(t *testing.T, db *DB) *LegalStore {
 }
 
 func TestStore_LegalDemands(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := legalFixture(t, db)

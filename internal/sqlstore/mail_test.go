@@ -9,6 +9,7 @@ import (
 
 // Mail keeps the person it is for, which the outbox records its reads for.
 func TestStore_MailKeepsItsPerson(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		mustCreateUser(t, NewIdentityStore(db), "u_ana", "ana@example.org")

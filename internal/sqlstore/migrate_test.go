@@ -55,6 +55,7 @@ func wantVersions(t *testing.T, db *DB) {
 }
 
 func TestStore_Migrations(t *testing.T) {
+	t.Parallel()
 	forEachURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db, err := Open(ctx, url)
@@ -81,6 +82,7 @@ func TestStore_Migrations(t *testing.T) {
 // TestStore_NewerSchema checks that a database migrated by a newer release
 // is refused rather than misread.
 func TestStore_NewerSchema(t *testing.T) {
+	t.Parallel()
 	forEachURL(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		db, err := Open(ctx, url)
@@ -112,6 +114,7 @@ func TestStore_NewerSchema(t *testing.T) {
 // once, as "hearth serve" and "hearth admin" may: every Open succeeds and
 // each migration is applied once.
 func TestStore_ConcurrentOpen(t *testing.T) {
+	t.Parallel()
 	forEachURL(t, func(t *testing.T, url string) {
 		const n = 4
 		dbs := make([]*DB, n)
@@ -139,6 +142,7 @@ func TestStore_ConcurrentOpen(t *testing.T) {
 // at once. On SQLite these are two connection pools on one file, as two
 // processes would have; no write may fail with "database is locked".
 func TestStore_ConcurrentHandles(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, a *DB) {
 		ctx := context.Background()
 		b := openTest(t, a.url)

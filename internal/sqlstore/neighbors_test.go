@@ -27,6 +27,7 @@ func neighborsFixture(t *testing.T, db *DB) (*NeighborsStore, *neighbors.Agency)
 }
 
 func TestStore_Agencies(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, a := neighborsFixture(t, db)
@@ -81,6 +82,7 @@ func TestStore_Agencies(t *testing.T) {
 }
 
 func TestStore_Requests(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := neighborsFixture(t, db)
@@ -133,6 +135,7 @@ func TestStore_Requests(t *testing.T) {
 }
 
 func TestStore_OptOut(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s, _ := neighborsFixture(t, db)

@@ -60,6 +60,7 @@ func clipIDs(cs []*vault.Clip) []vault.ClipID {
 }
 
 func TestStore_VaultClips(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := vaultFixture(t, db)
@@ -97,6 +98,7 @@ func TestStore_VaultClips(t *testing.T) {
 }
 
 func TestStore_VaultListClips(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := vaultFixture(t, db)
@@ -148,6 +150,7 @@ func TestStore_VaultListClips(t *testing.T) {
 }
 
 func TestStore_VaultWraps(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := vaultFixture(t, db)
@@ -197,6 +200,7 @@ func TestStore_VaultWraps(t *testing.T) {
 }
 
 func TestStore_VaultMemberKeys(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := vaultFixture(t, db)
@@ -251,6 +255,7 @@ func TestStore_VaultMemberKeys(t *testing.T) {
 // TestStore_VaultHouseholdKeepsClips checks that a household with clips
 // cannot be deleted under them: the rows would go and the blobs would stay.
 func TestStore_VaultHouseholdKeepsClips(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := vaultFixture(t, db)
@@ -269,6 +274,7 @@ func TestStore_VaultHouseholdKeepsClips(t *testing.T) {
 }
 
 func TestStore_VaultClipsExist(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		s := vaultFixture(t, db)

@@ -17,6 +17,7 @@ type appenderFunc func(ctx context.Context, e Entry) (uint64, error)
 func (f appenderFunc) Append(ctx context.Context, e Entry) (uint64, error) { return f(ctx, e) }
 
 func TestAppendEntry(t *testing.T) {
+	t.Parallel()
 	e := Entry{Type: "access.read", Time: testTime, Body: map[string]any{"object": "clip"}}
 	t.Run("OK", func(t *testing.T) {
 		var got Entry

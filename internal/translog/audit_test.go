@@ -123,6 +123,7 @@ func (s *tileServer) url(t *testing.T) string {
 // three tile levels, from scratch and from states at awkward sizes, and
 // that a changed hash at each level is caught.
 func TestAuditLargeTree(t *testing.T) {
+	t.Parallel()
 	const size = 70_000 // 1 level-2 hash, 17 full level-1 hashes
 	entries := make([][]byte, size)
 	for i := range entries {

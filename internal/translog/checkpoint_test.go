@@ -14,6 +14,7 @@ import (
 // signature's last base64 character: the signature still verifies, but the
 // checkpoint is another byte string, and must be refused.
 func TestCheckpointSignatureIsCanonical(t *testing.T) {
+	t.Parallel()
 	skey, vkey, err := note.GenerateKey(rand.Reader, "hearth.test")
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ type crashConfig struct {
 // checkpoint covering them is published after reopening, and that a full
 // audit passes, consistent with the previous iteration's checkpoint.
 func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
@@ -168,6 +169,7 @@ func checkRecovered(t *testing.T, cc crashConfig, acked map[uint64]string, state
 // several goroutines as fast as it can and prints "ACK <index> <sha256>"
 // as soon as each Append returns.
 func TestCrashChild(t *testing.T) {
+	t.Parallel()
 	env := os.Getenv(crashEnv)
 	if env == "" {
 		t.Skip("run by TestCrashRecovery")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCanonical(t *testing.T) {
+	t.Parallel()
 	const tail = `,"time":"2026-03-01T10:00:00.123Z","type":"access.read"}`
 	type object struct {
 		Zeta  string `json:"zeta"`
@@ -48,6 +49,7 @@ func TestCanonical(t *testing.T) {
 }
 
 func TestCanonicalTime(t *testing.T) {
+	t.Parallel()
 	paris := time.FixedZone("CET", 3600)
 	got, err := Canonical(Entry{Type: "x", Time: time.Date(2026, 3, 1, 11, 0, 0, 123_999_999, paris), Body: map[string]any{}})
 	if err != nil {
@@ -59,6 +61,7 @@ func TestCanonicalTime(t *testing.T) {
 }
 
 func TestCanonicalErrors(t *testing.T) {
+	t.Parallel()
 	body := map[string]any{"a": 1}
 	for _, tc := range []struct {
 		name string
@@ -88,6 +91,7 @@ func TestCanonicalErrors(t *testing.T) {
 }
 
 func TestParseEntry(t *testing.T) {
+	t.Parallel()
 	t.Run("OK", func(t *testing.T) {
 		in := []byte(` {"type":"access.read", "time":"2026-03-01T11:00:00.123+01:00", "body":{"b":1,"a":"<"}} `)
 		r, err := ParseEntry(in)
@@ -157,6 +161,7 @@ func FuzzParseEntry(f *testing.F) {
 }
 
 func TestEntryTypeValid(t *testing.T) {
+	t.Parallel()
 	for typ, want := range map[EntryType]bool{
 		"access.read": true, "access.grant.requested": true, "a": true, "a_b-c.d9": true,
 		"": false, ".a": false, "a.": false, "a..b": false, "A": false, "é": false, "a/b": false,
@@ -171,6 +176,7 @@ func TestEntryTypeValid(t *testing.T) {
 // TestCanonicalPlainBodies checks that the direct encoding of plain map
 // bodies gives the same bytes as the general JSON round trip.
 func TestCanonicalPlainBodies(t *testing.T) {
+	t.Parallel()
 	for i, body := range []map[string]any{
 		{},
 		{"a": "x", "b": true, "c": false, "d": nil, "e": 1, "f": int64(-9223372036854775808), "g": uint64(18446744073709551615)},

@@ -227,6 +227,7 @@ func FuzzParseState(f *testing.F) {
 //
 //	go test -run TestWriteFuzzCorpus ./internal/translog -args -write-fuzz-corpus
 func TestWriteFuzzCorpus(t *testing.T) {
+	t.Parallel()
 	if !*writeFuzzCorpus {
 		t.Skip("run with -write-fuzz-corpus to rewrite testdata/fuzz")
 	}

@@ -17,6 +17,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	l := openLog(t, testConfig(t))
 	want, cp := appendN(t, l, 0, 300)
 	if len(want) != 300 {
@@ -120,6 +121,7 @@ func treeHash(t *testing.T, entries map[uint64][]byte, size uint64) tlog.Hash {
 }
 
 func TestKey(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	l, err := Open(t.Context(), cfg)
 	if err != nil {
@@ -228,6 +230,7 @@ func TestKey(t *testing.T) {
 }
 
 func TestReadResource(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	l := openLog(t, cfg)
 	appendN(t, l, 0, 300)
@@ -305,6 +308,7 @@ func FuzzResourcePath(f *testing.F) {
 }
 
 func TestClose(t *testing.T) {
+	t.Parallel()
 	l, err := Open(t.Context(), testConfig(t))
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +332,7 @@ func TestClose(t *testing.T) {
 // TestCloseWaitsForCheckpoint checks that Close returns only once a
 // checkpoint covers every entry appended.
 func TestCloseWaitsForCheckpoint(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.CheckpointInterval = time.Second
 	l, err := Open(t.Context(), cfg)
@@ -353,6 +358,7 @@ func TestCloseWaitsForCheckpoint(t *testing.T) {
 // Append must then fail rather than return an index, and work again once
 // the directory is back.
 func TestUnwritable(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	l := openLog(t, cfg)
 	appendN(t, l, 0, 3)
@@ -408,6 +414,7 @@ func TestUnwritable(t *testing.T) {
 }
 
 func TestAppendContextEnds(t *testing.T) {
+	t.Parallel()
 	l := openLog(t, testConfig(t))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

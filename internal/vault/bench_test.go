@@ -36,6 +36,7 @@ func encryptedStream(t testing.TB, n int64, to age.Recipient) io.Reader {
 // allocate at least its size. TotalAlloc counts every allocation, so
 // unlike a heap snapshot it cannot miss a buffer the GC already freed.
 func TestPut_Streams(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("uploads 64 MiB")
 	}

@@ -20,6 +20,7 @@ import (
 )
 
 func TestPutOpen_MembersDecrypt(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		plaintext := []byte("frame 1 " + marker + " frame 2")
@@ -71,6 +72,7 @@ func TestPutOpen_MembersDecrypt(t *testing.T) {
 }
 
 func TestPut_Idempotent(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		ct := e.encrypt(t, []byte("same"), e.ana)
@@ -100,6 +102,7 @@ func TestPut_Idempotent(t *testing.T) {
 }
 
 func TestPut_SizeLimit(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		ct := e.encrypt(t, bytes.Repeat([]byte("v"), 200_000), e.ana)
@@ -121,6 +124,7 @@ func TestPut_SizeLimit(t *testing.T) {
 }
 
 func TestPut_RefusesNonAge(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		scrypt, _ := age.NewScryptRecipient("a passphrase, not a member key")
@@ -165,6 +169,7 @@ func TestPut_RefusesNonAge(t *testing.T) {
 }
 
 func TestPut_Rules(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	ct := e.encrypt(t, []byte("x"), e.ana)
@@ -198,6 +203,7 @@ func TestPut_Rules(t *testing.T) {
 }
 
 func TestList_Window(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	ctx := context.Background()
@@ -229,6 +235,7 @@ func clipIDs(cs []*vault.Clip) []vault.ClipID {
 }
 
 func TestDelete(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		c := e.put(t, e.encrypt(t, []byte("x"), e.ana))
@@ -251,6 +258,7 @@ func TestDelete(t *testing.T) {
 }
 
 func TestPurgeExpired(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		day := 24 * time.Hour
@@ -297,6 +305,7 @@ func TestPurgeExpired(t *testing.T) {
 
 // TestPurgeExpired_Batches purges more clips than one batch holds.
 func TestPurgeExpired_Batches(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	cfg := testConfig()
@@ -335,6 +344,7 @@ func (s *staleStore) ListClipsEndedBefore(ctx context.Context, hh household.ID, 
 // TestPurgeExpired_NoProgressStops: a batch in which nothing could be
 // deleted ends the household's purge instead of looping on it.
 func TestPurgeExpired_NoProgressStops(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	e.put(t, e.encrypt(t, []byte("x"), e.ana))

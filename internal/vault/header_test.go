@@ -34,6 +34,7 @@ func encryptTo(t testing.TB, plaintext []byte, rs ...age.Recipient) []byte {
 }
 
 func TestRewrap(t *testing.T) {
+	t.Parallel()
 	ana, bob, carol, dan := newIdentity(t), newIdentity(t), newIdentity(t), newIdentity(t)
 	plaintext := bytes.Repeat([]byte("a clip "), 20_000) // several STREAM chunks
 	file := encryptTo(t, plaintext, ana.Recipient(), bob.Recipient())
@@ -97,6 +98,7 @@ func TestRewrap(t *testing.T) {
 // TestMarshalHeader_LongBodies checks body line wrapping against age, for
 // bodies that end exactly on a line boundary and ones that do not.
 func TestMarshalHeader_LongBodies(t *testing.T) {
+	t.Parallel()
 	key := bytes.Repeat([]byte{7}, fileKeySize)
 	for _, n := range []int{0, 1, 47, 48, 49, 96, 100} {
 		st := []*age.Stanza{{Type: "test", Args: []string{"a", "b"}, Body: bytes.Repeat([]byte{0xAB}, n)}}
@@ -119,6 +121,7 @@ func TestMarshalHeader_LongBodies(t *testing.T) {
 }
 
 func TestReadHeader_Refuses(t *testing.T) {
+	t.Parallel()
 	id := newIdentity(t)
 	good, _ := age.ExtractHeader(bytes.NewReader(encryptTo(t, nil, id.Recipient())))
 	stanzas := string(good[:bytes.Index(good, []byte("--- "))])

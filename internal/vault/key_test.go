@@ -16,6 +16,7 @@ import (
 const passphrase = "correct horse battery staple"
 
 func TestMemberKey_RoundTrip(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		id, recipient, wrapped, err := vault.NewMemberKey(passphrase, vault.WithWorkFactor(10))
@@ -79,6 +80,7 @@ func TestMemberKey_RoundTrip(t *testing.T) {
 }
 
 func TestSetKey_Validation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	id := e.ids[e.ana]
@@ -123,6 +125,7 @@ func TestSetKey_Validation(t *testing.T) {
 }
 
 func TestNewMemberKey_Passphrase(t *testing.T) {
+	t.Parallel()
 	_, _, _, err := vault.NewMemberKey("short", vault.WithWorkFactor(10))
 	wantCode(t, "NewMemberKey(short passphrase)", err, apperr.Invalid)
 }
@@ -130,6 +133,7 @@ func TestNewMemberKey_Passphrase(t *testing.T) {
 // TestNewMemberKey_DefaultWorkFactor checks that without the option the
 // key uses age's default cost, which the production floor accepts.
 func TestNewMemberKey_DefaultWorkFactor(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("scrypt at full cost takes about a second")
 	}

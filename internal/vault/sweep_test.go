@@ -22,6 +22,7 @@ import (
 // clock; referenced blobs, young orphans and keys that are not clip blobs
 // stay.
 func TestSweepOrphans(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		cfg := testConfig()

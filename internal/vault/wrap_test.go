@@ -35,6 +35,7 @@ func rewrap(t testing.TB, e *env, c *vault.Clip, member, to identity.UserID) []b
 }
 
 func TestRewrap_ShareWithoutReupload(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		plaintext := []byte("porch at night " + marker)
@@ -88,6 +89,7 @@ func TestRewrap_ShareWithoutReupload(t *testing.T) {
 // TestOpenForMember_LateMember: a member who joins after a clip was recorded
 // reads it through the wrap another member made for their key.
 func TestOpenForMember_LateMember(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		plaintext := []byte("before dan moved in")
@@ -144,6 +146,7 @@ func mustWrap(t testing.TB, id *age.X25519Identity, passphrase string) []byte {
 }
 
 func TestAddWrap_Validation(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	e := newEnv(t, "sqlite:"+dir+"/hearth.db", dir)
 	ctx := context.Background()
@@ -194,6 +197,7 @@ func bigHeader(t testing.TB, e *env) []byte {
 // TestIsolation: to a member of another household, a clip is exactly as
 // absent as one that does not exist — the same code and message everywhere.
 func TestIsolation(t *testing.T) {
+	t.Parallel()
 	forEachEnv(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		c := e.put(t, e.encrypt(t, []byte(marker), e.ana))

@@ -37,6 +37,7 @@ func (e *env) staffFlow(t *testing.T) (staff, admin, ana *browser) {
 var grantIDRE = regexp.MustCompile(`data-id="(g_[a-z0-9]+)" data-status="(\w+)"`)
 
 func TestGrantFlowInPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	staff, admin, ana := e.staffFlow(t)
 
@@ -98,6 +99,7 @@ func TestGrantFlowInPages(t *testing.T) {
 }
 
 func TestPublicLogServed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	b := e.browser(t)
 	p := b.get("/log/checkpoint")
@@ -115,6 +117,7 @@ func TestPublicLogServed(t *testing.T) {
 }
 
 func TestGrantAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	ctx := context.Background()
 	staffB, adminB, ana := e.staffFlow(t)

@@ -101,6 +101,7 @@ func (e *agencyEnv) requestForm(csrf string) url.Values {
 }
 
 func TestAgencyPublicPagesSignedOut(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newAgencyEnv(t, dbURL)
 		ctx := context.Background()
@@ -183,6 +184,7 @@ func TestAgencyPublicPagesSignedOut(t *testing.T) {
 }
 
 func TestAgencyOfficersOnly(t *testing.T) {
+	t.Parallel()
 	e := newAgencyEnv(t, sqltest.SQLite(t))
 	a := e.verifiedAgency(t, "Springfield Police")
 	resident := e.browser(t)
@@ -227,6 +229,7 @@ func TestAgencyOfficersOnly(t *testing.T) {
 }
 
 func TestAgencyRegisterVerifyAndPost(t *testing.T) {
+	t.Parallel()
 	e := newAgencyEnv(t, sqltest.SQLite(t))
 	b := e.officerB
 	// A refused registration keeps what was entered.
@@ -306,6 +309,7 @@ func TestAgencyRegisterVerifyAndPost(t *testing.T) {
 }
 
 func TestRequestFormRefusals(t *testing.T) {
+	t.Parallel()
 	e := newAgencyEnv(t, sqltest.SQLite(t))
 	a := e.verifiedAgency(t, "Springfield Police")
 	b := e.officerB
@@ -382,6 +386,7 @@ func apiRequestBody(n neighbors.NewRequest) string {
 }
 
 func TestRequestAPIRoundTripAndNoEdits(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newAgencyEnv(t, dbURL)
 		a := e.verifiedAgency(t, "Springfield Police")
@@ -476,6 +481,7 @@ func jsonEqual(a, b any) bool {
 }
 
 func TestMapTilesInPolicy(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, template, origin string
 	}{
@@ -518,6 +524,7 @@ func TestMapTilesInPolicy(t *testing.T) {
 // The request page shows its map with the data the script needs, and the
 // tile template only when the operator set one.
 func TestRequestPageMapData(t *testing.T) {
+	t.Parallel()
 	e := newAgencyEnv(t, sqltest.SQLite(t))
 	a := e.verifiedAgency(t, "Springfield Police")
 	r, err := e.neighbors.PostRequest(context.Background(), e.officer, a.ID, e.goodRequest())
@@ -542,6 +549,7 @@ func TestRequestPageMapData(t *testing.T) {
 // own officers only, in the list and by id, on pages and in the API; to
 // anyone else it does not exist. Once verified, it is public.
 func TestAgencyVisibility(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newAgencyEnv(t, dbURL)
 		ctx := context.Background()

@@ -61,6 +61,7 @@ func jsTool(t *testing.T, name string) string {
 // exactly what the build writes, so nobody can commit a hand-edited or stale
 // bundle, and an upgrade is one reviewed change to package.json and the lock.
 func TestBundlesReproducible(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("installs packages from the npm registry and rebuilds the bundle")
 	}
@@ -164,6 +165,7 @@ func cspViolations(js []byte) []string {
 }
 
 func TestBundlesFitCSP(t *testing.T) {
+	t.Parallel()
 	for _, bad := range []string{
 		`x=eval("1")`, `new Function("a","return a")`, `Function("return this")()`,
 		`setTimeout("f()",1)`, `WebAssembly.instantiate(b)`, `new Worker(u)`,
@@ -189,6 +191,7 @@ func TestBundlesFitCSP(t *testing.T) {
 // elsewhere and sets no global. (TestBundlesFitCSP checks the script for
 // what the policy blocks; the browser tests run the pages under it.)
 func TestLeafletFitsCSP(t *testing.T) {
+	t.Parallel()
 	css, err := os.ReadFile(leafletCSS)
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +239,7 @@ func runBundle(t *testing.T, node, body string, env ...string) []byte {
 }
 
 func TestAgeBundleInterop(t *testing.T) {
+	t.Parallel()
 	node := jsTool(t, "node")
 	// A passphrase of the length the vault requires; the wraps use age's
 	// default scrypt work factor, the least the server accepts.

@@ -74,6 +74,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // agencies and requests, access grants; and the API's refusals arrive as
 // *client.Error with their codes.
 func TestClient(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		rw := []identity.Scope{identity.ScopeAccountRead, identity.ScopeAccountWrite}

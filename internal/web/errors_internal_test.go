@@ -12,6 +12,7 @@ import (
 // TestPanicIsLogged500: a handler's bug answers 500 and is logged with its
 // stack, instead of dropping the connection.
 func TestPanicIsLogged500(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	s := &Server{logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	h := s.api(func(w http.ResponseWriter, r *http.Request) error {

@@ -76,6 +76,7 @@ var postIDRE = regexp.MustCompile(`#(p_[a-z2-7]+)$`)
 // TestFeedPages walks the feed pages as residents do: post, read near and
 // far, page back, delete.
 func TestFeedPages(t *testing.T) {
+	t.Parallel()
 	e := newFeedEnv(t, sqltest.SQLite(t))
 	ctx := context.Background()
 	ana, anaID, home := e.resident(t, "ana@example.org", paris)
@@ -166,6 +167,7 @@ func TestFeedPages(t *testing.T) {
 // TestFeedPagingAndRequests: the page shows agencies' requests among the
 // posts and pages back with an "Older" link.
 func TestFeedPagingAndRequests(t *testing.T) {
+	t.Parallel()
 	e := newFeedEnv(t, sqltest.SQLite(t))
 	ctx := context.Background()
 	ana, anaID, home := e.resident(t, "ana@example.org", paris)
@@ -226,6 +228,7 @@ func TestFeedPagingAndRequests(t *testing.T) {
 // clip the way the browser does: the neighbour decrypts it with the key in
 // the feed, someone far away cannot fetch it.
 func TestFeedAPI(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) { testFeedAPI(t, newFeedEnv(t, dbURL)) })
 }
 
@@ -382,6 +385,7 @@ func download(t *testing.T, u, token string) []byte {
 // age encrypted, and opens the result with Go's age: the header the browser
 // makes, in front of the clip's payload, is an age file for the post's key.
 func TestFeedShareInterop(t *testing.T) {
+	t.Parallel()
 	node := jsTool(t, "node")
 	member, _ := age.GenerateX25519Identity()
 	post, _ := age.GenerateX25519Identity()
@@ -449,6 +453,7 @@ func must[T any](v T, err error) T {
 // be shared in a post, through the API as through the form, even when the
 // browser has wrapped it for the post's key.
 func TestFeedOldClipNotShared(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, env *env) {
 		e := &feedEnv{env}
 		ctx := context.Background()

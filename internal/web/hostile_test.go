@@ -116,6 +116,7 @@ var statefulWithoutText = map[string]bool{
 // error, a store's refusal never shows as one, both stores answer alike,
 // and the data is as it was.
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	patterns := routePatterns(t)
 	answers := map[string]map[string]int{} // store → request → status
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {

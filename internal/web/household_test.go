@@ -15,6 +15,7 @@ import (
 var householdLinkRE = regexp.MustCompile(`href="/households/(h_[a-z0-9]+)"`)
 
 func TestHouseholdPages(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		ana, bob, eve := e.browser(t), e.browser(t), e.browser(t)
 		e.signUp(ana, "ana@example.org")
@@ -84,6 +85,7 @@ func TestHouseholdPages(t *testing.T) {
 }
 
 func TestHouseholdNeedsSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	if p := e.browser(t).get("/households"); p.status != http.StatusSeeOther || p.location != "/login" {
 		t.Fatalf("anonymous: %d %s", p.status, p.location)
@@ -94,6 +96,7 @@ func TestHouseholdNeedsSignIn(t *testing.T) {
 // letting anyone in once its creator is no longer an owner, and works again
 // if they are made owner again before it expires.
 func TestHouseholdInvitationDiesWithOwnership(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		ana, bob, cy := e.browser(t), e.browser(t), e.browser(t)

@@ -41,6 +41,7 @@ func demandForm(typ string) url.Values {
 }
 
 func TestLegalDemandPages(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newLegalEnv(t, dbURL)
 		staff, admin, ana := e.staffFlow(t)

@@ -42,6 +42,7 @@ func countEntries(list []map[string]any, object, role string) int {
 // the access gate before the address is shown, and listed on that
 // person's "who accessed my data".
 func TestLegalPageReadsAddressesThroughGate(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		staff, admin, ana := e.staffFlow(t)
 		id := recordDemand(t, staff, demandForm("subpoena"))
@@ -74,6 +75,7 @@ func TestLegalPageReadsAddressesThroughGate(t *testing.T) {
 // entry; staff read another's only through the gate; anyone else not at
 // all.
 func TestEmailsAskTheActor(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		_, _, ana := e.staffFlow(t)
@@ -111,6 +113,7 @@ func TestEmailsAskTheActor(t *testing.T) {
 // entry in their "who accessed my data" per look, written before the page
 // is returned.
 func TestOutboxReadsAreLogged(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		staff, admin, ana := e.staffFlow(t)
@@ -162,6 +165,7 @@ func TestOutboxReadsAreLogged(t *testing.T) {
 // since the read would show in their history and tell them; once the delay
 // lapses, the address is read through the gate like any other.
 func TestLegalPageHidesAddressWhileNoticeDelayed(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		staff, _, ana := e.staffFlow(t)
 		form := demandForm("subpoena")

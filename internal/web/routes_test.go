@@ -103,6 +103,7 @@ func placeholder(path string) string {
 // pages' scripts call it (then it is served, and needs the CSRF header to
 // write), and no handler panics or fails with 500 on any of it.
 func TestEveryRouteTakesOnlyItsCredential(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	var routes []route
 	for _, r := range routeTable(t) {
@@ -220,6 +221,7 @@ func TestEveryRouteTakesOnlyItsCredential(t *testing.T) {
 // TestTokenCannotMintTokens: neither the account page nor the API lets a
 // token create a token, whatever its scopes.
 func TestTokenCannotMintTokens(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		b := e.browser(t)
 		e.signUp(b, "ana@example.org")

@@ -36,6 +36,7 @@ type templateCase struct {
 // fields. Execution is strict (render.go), so a field a template names and
 // its page struct lacks fails here rather than rendering empty.
 func TestTemplatesRender(t *testing.T) {
+	t.Parallel()
 	pages, err := parsePages()
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 // own time zone, by device, with clips ready to play, and that outsiders
 // and bad days get clear answers.
 func TestTimeline(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	ctx := context.Background()
 	ana, eve := e.browser(t), e.browser(t)

@@ -126,6 +126,7 @@ func getJSON(t *testing.T, b *browser, path string, out any) page {
 }
 
 func TestTransparencyFormats(t *testing.T) {
+	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
 		e := newLegalEnv(t, dbURL)
 		reportFixture(t, e)
@@ -212,6 +213,7 @@ func TestTransparencyFormats(t *testing.T) {
 }
 
 func TestTransparencyPeriods(t *testing.T) {
+	t.Parallel()
 	e := newLegalEnv(t, sqltest.SQLite(t))
 	reportFixture(t, e)
 	anyone := e.browser(t)

@@ -263,6 +263,7 @@ func (e *env) logIn(b *browser, email, secret string) {
 }
 
 func TestSignUpLogOutLogIn(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		b := e.browser(t)
 		secret := e.signUp(b, "ana@example.org")
@@ -285,6 +286,7 @@ func TestSignUpLogOutLogIn(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		b := e.browser(t)
 		secret := e.signUp(b, "ana@example.org")
@@ -333,6 +335,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	p := e.browser(t).get("/login")
 	csp := p.header.Get("Content-Security-Policy")
@@ -378,6 +381,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestSecureCookiesBehindTLS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	tls := httptest.NewTLSServer(e.srv.Config.Handler)
 	defer tls.Close()
@@ -397,6 +401,7 @@ func TestSecureCookiesBehindTLS(t *testing.T) {
 }
 
 func TestSignUpErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	b := e.browser(t)
 	for _, tc := range []struct{ name, email, pw, want string }{
@@ -414,6 +419,7 @@ func TestSignUpErrors(t *testing.T) {
 }
 
 func TestLoginSameAnswerForUnknownEmail(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		e.signUp(e.browser(t), "ana@example.org")
 		answer := func(email string) (int, string) {
@@ -473,6 +479,7 @@ func (b *browser) apiCall(method, path, token, body string) (int, map[string]any
 }
 
 func TestAPITokensAndScopes(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		b := e.browser(t)
 		e.signUp(b, "ana@example.org")
@@ -509,6 +516,7 @@ func TestAPITokensAndScopes(t *testing.T) {
 }
 
 func TestAPISessionsAreYourOwn(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		ana, bob := e.browser(t), e.browser(t)
 		e.signUp(ana, "ana@example.org")
@@ -534,6 +542,7 @@ func TestAPISessionsAreYourOwn(t *testing.T) {
 }
 
 func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, sqltest.SQLite(t))
 	b := e.browser(t)
 	status, out := b.apiCall("GET", "/healthz", "", "")
@@ -553,6 +562,7 @@ func TestHealthAndMetrics(t *testing.T) {
 // account answers exactly as for a new one; only the e-mail differs, and it
 // goes to the address's owner.
 func TestSignUpSameAnswerForKnownEmail(t *testing.T) {
+	t.Parallel()
 	onEveryStore(t, func(t *testing.T, e *env) {
 		e.signUp(e.browser(t), "ana@example.org")
 		answer := func(email string) (page, []*http.Cookie) {

@@ -26,8 +26,9 @@ const PostgresEnv = "HEARTH_TEST_POSTGRES"
 // otherwise, with a note saying how to enable it).
 func ForEach(t *testing.T, body func(t *testing.T, url string)) {
 	t.Helper()
-	t.Run("sqlite", func(t *testing.T) { body(t, SQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { body(t, Postgres(t)) })
+	// The two stores share nothing, so their halves run side by side.
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); body(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); body(t, Postgres(t)) })
 }
 
 // SQLite returns the URL of a new SQLite file in a temp directory.
