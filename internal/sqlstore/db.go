@@ -48,7 +48,8 @@ type dialect struct {
 
 // migrationLockKey is the PostgreSQL advisory lock key that serialises
 // migrations. It is an arbitrary constant ("hearth" in ASCII) that no other
-// part of Hearth may use for another purpose.
+// part of Hearth may use for another purpose; its high 32 bits ("hear")
+// are the first of the two-key form, the schema the second.
 const migrationLockKey int64 = 0x686561727468
 
 var dialects = map[Kind]*dialect{
@@ -65,7 +66,9 @@ var dialects = map[Kind]*dialect{
 		kind:                Postgres,
 		driver:              "pgx",
 		numbered:            true,
-		migrationLock:       "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey, 10) + ")",
+		// Keyed by schema too, so stores in different schemas of one
+		// database migrate independently.
+		migrationLock:       "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey>>16, 10) + ", hashtext(current_schema()))",
 		nowMicros:           "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)",
 		uniqueViolation:     pgCode("23505"),
 		foreignKeyViolation: pgCode("23503"),
