@@ -63,9 +63,9 @@ var dialects = map[Kind]*dialect{
 		foreignKeyViolation: sqliteCode(sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY),
 	},
 	Postgres: {
-		kind:                Postgres,
-		driver:              "pgx",
-		numbered:            true,
+		kind:     Postgres,
+		driver:   "pgx",
+		numbered: true,
 		// Keyed by schema too, so stores in different schemas of one
 		// database migrate independently.
 		migrationLock:       "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey>>16, 10) + ", hashtext(current_schema()))",
