@@ -85,7 +85,7 @@ var serveSettings = []setting{
 	{name: "max-requests", help: "people's requests (pages, API) served at once; more wait in a queue (default from the number of CPUs)"},
 	{name: "max-device-requests", help: "devices' requests (clip uploads, pairing) served at once, apart from people's (default from the number of CPUs)"},
 	{name: "max-queued", help: "requests that may wait for a place, per lane; beyond it a request is refused at once with 503"},
-	{name: "queue-wait", help: "how long a request waits for a place before it is refused with 503 and Retry-After"},
+	{name: "queue-wait", help: "how long a request waits for a place while nothing in its lane finishes (at most 4 times as long while it moves) before it is refused with 503 and Retry-After"},
 }
 
 // bind registers the settings' flags on fs, with the defaults.

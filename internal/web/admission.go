@@ -18,7 +18,7 @@ import (
 
 // Admission bounds the work the server takes on, so that beyond what it can
 // serve (a flood of connections, a slow database) it answers 503 with
-// Retry-After at once instead of letting every request slow down until
+// Retry-After promptly instead of letting every request slow down until
 // clients time out, and recovers by itself when the load falls.
 //
 // Requests go through lanes. People's requests (pages and the API) share
@@ -26,10 +26,13 @@ import (
 // so cameras keep uploading while people's requests fill theirs. /healthz
 // and /metrics take no lane: a load balancer and Prometheus must hear from
 // a busy server. In a lane, up to InProgress requests run; up to Queue more
-// wait, in order, for at most QueueWait; any other is refused at once. The
-// queue is what lets ordinary bursts (hundreds of keep-alive connections,
-// each with one request in flight) through without a single refusal, while
-// the wait bound keeps a refusal prompt when the lane does not move.
+// wait, in order; any other is refused at once. A waiting request is
+// refused when its lane has not moved for QueueWait (nothing running
+// finished: the store is stuck), or after four times QueueWait in any case.
+// The queue is what lets ordinary bursts (hundreds of keep-alive
+// connections, each with one request in flight, on a loaded machine)
+// through without a single refusal, while the wait bounds keep a refusal
+// prompt when the lane does not move.
 type Admission struct {
 	// InProgress is how many of people's requests run at once.
 	InProgress int
@@ -38,7 +41,9 @@ type Admission struct {
 	DeviceInProgress int
 	// Queue is how many requests of each lane may wait for a place.
 	Queue int
-	// QueueWait is how long a request waits for a place before it is refused.
+	// QueueWait is how long a request waits for a place in a lane where
+	// nothing finishes before it is refused; in a lane that moves, it waits
+	// up to four times as long.
 	QueueWait time.Duration
 	// RetryAfter is how long a refused client is told to wait, in whole seconds.
 	RetryAfter time.Duration
@@ -102,19 +107,29 @@ func (a Admission) withDefaults() Admission {
 // lane is a bounded set of places for running requests and a bounded queue
 // for those waiting to run.
 type lane struct {
-	name    string
-	places  chan struct{} // one value per running request
-	waiting atomic.Int64
-	queue   int64
+	name     string
+	places   chan struct{} // one value per running request
+	waiting  atomic.Int64
+	queue    int64
+	released atomic.Uint64 // places given back so far: whether the lane moves
 }
 
 func newLane(name string, places, queue int) *lane {
 	return &lane{name: name, places: make(chan struct{}, places), queue: int64(queue)}
 }
 
-// acquire takes a place, waiting for one at most wait (on clk), and reports
-// whether it got one. Waiters are served in order: a freed place goes to
-// the first sender blocked on the channel, never to a newcomer.
+// waitRounds is how many times QueueWait a request may wait in a lane that
+// keeps moving. A lane that moves serves its queue in turn, so waiting a
+// little longer there is better than a refusal (a loaded machine has slow
+// moments); a lane that does not move for QueueWait is stuck, and nobody
+// behind it should wait longer.
+const waitRounds = 4
+
+// acquire takes a place and reports whether it got one. With none free,
+// the request waits in the queue, if the queue has room, for as long as the
+// lane gives places back at least once every wait (on clk), and at most
+// waitRounds times wait. Waiters are served in order: a freed place goes
+// to the first sender blocked on the channel, never to a newcomer.
 func (l *lane) acquire(ctx context.Context, clk clock.Clock, wait time.Duration) bool {
 	select {
 	case l.places <- struct{}{}:
@@ -126,19 +141,31 @@ func (l *lane) acquire(ctx context.Context, clk clock.Clock, wait time.Duration)
 		return false
 	}
 	defer l.waiting.Add(-1)
-	t := clk.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case l.places <- struct{}{}:
-		return true
-	case <-t.C:
-		return false
-	case <-ctx.Done():
-		return false
+	for range waitRounds {
+		moved := l.released.Load()
+		t := clk.NewTimer(wait)
+		select {
+		case l.places <- struct{}{}:
+			t.Stop()
+			return true
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+		if l.released.Load() == moved {
+			return false // stuck: nothing finished for a whole wait
+		}
 	}
+	return false
 }
 
-func (l *lane) release() { <-l.places }
+// release gives the place back. It counts first, so that the request the
+// place goes to never runs before the lane is seen to have moved.
+func (l *lane) release() {
+	l.released.Add(1)
+	<-l.places
+}
 
 // admission is the running state of Admission: its lanes and metrics.
 type admission struct {

@@ -29,7 +29,7 @@ import (
 type stalledIdentity struct {
 	web.Identity
 	entered chan struct{} // one value per check that started waiting
-	release chan struct{} // closed to let every check through
+	release chan struct{} // a value lets one check through; closed, every check
 }
 
 func stall(id web.Identity) *stalledIdentity {
@@ -303,5 +303,51 @@ func TestManyConnectionsAnsweredOrRefused(t *testing.T) {
 	}
 	if reused < clients*9/10 {
 		t.Errorf("%d of %d second requests went on a kept-alive connection, want nearly all", reused, clients)
+	}
+}
+
+// TestQueueWaitsWhileLaneMoves checks that a queued request is not refused
+// when its wait ends if the lane has moved meanwhile: a slow but working
+// store is served in turn, not refused.
+func TestQueueWaitsWhileLaneMoves(t *testing.T) {
+	t.Parallel()
+	var stalled *stalledIdentity
+	adm := web.Admission{InProgress: 1, Queue: 2, QueueWait: 300 * time.Millisecond}
+	e := newEnvOpts(t, sqltest.SQLite(t), envOptions{admission: adm, wrap: func(s *web.Services) {
+		stalled = stall(s.Identity)
+		s.Identity = stalled
+	}})
+	ctx := testkit.Deadline(t)
+	user, _ := e.kit.Home(t, 48.85, 2.35)
+	token, _, err := e.ids.CreateAPIToken(ctx, user, "script", []identity.Scope{identity.ScopeAccountRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	t.Cleanup(client.CloseIdleConnections)
+	answers := make(chan answer, 3)
+	me := func() { answers <- send(ctx, client, "GET", e.srv.URL+"/api/v1/me", token, nil) }
+
+	timersBefore := e.clock.Timers()
+	go me()
+	stalled.waitEntered(t, ctx, 1)
+	go me()
+	go me()
+	if err := e.clock.WaitTimers(ctx, timersBefore+2); err != nil {
+		t.Fatal("requests never queued:", err)
+	}
+	stalled.release <- struct{}{} // the first finishes; the second runs
+	stalled.waitEntered(t, ctx, 1)
+	e.clock.Advance(adm.QueueWait) // the third's wait ends, in a lane that moved
+	stalled.release <- struct{}{}
+	stalled.waitEntered(t, ctx, 1)
+	stalled.release <- struct{}{}
+	for range 3 {
+		if a := <-answers; a.err != nil || a.status != http.StatusOK {
+			t.Errorf("got %d (%v), want 200: the lane kept moving\n%s", a.status, a.err, a.body)
+		}
+	}
+	if got := refusedCount(t, e.registry, "people"); got != 0 {
+		t.Errorf("refused: %v, want 0", got)
 	}
 }
