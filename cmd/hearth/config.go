@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -38,6 +39,11 @@ type Config struct {
 	LogLevel       string
 	SMTPURL        string
 	MapTiles       string
+	// Overload: how many requests run at once, and how many wait how long.
+	MaxRequests       int
+	MaxDeviceRequests int
+	MaxQueued         int
+	QueueWait         time.Duration
 
 	sources map[string]string // setting name -> where its value came from
 }
@@ -76,6 +82,10 @@ var serveSettings = []setting{
 	{name: "log-level", help: "log level: debug, info, warn, error"},
 	{name: "smtp-url", help: "smtp://[user:password@]host[:port]?from=address (or smtps://) to send e-mail; empty keeps it in the admins' outbox", secret: true},
 	{name: "map-tiles", help: "tile URL template for the pages' maps, like https://tile.openstreetmap.org/{z}/{x}/{y}.png (default none: the tile server would learn where people look)"},
+	{name: "max-requests", help: "people's requests (pages, API) served at once; more wait in a queue (default from the number of CPUs)"},
+	{name: "max-device-requests", help: "devices' requests (clip uploads, pairing) served at once, apart from people's (default from the number of CPUs)"},
+	{name: "max-queued", help: "requests that may wait for a place, per lane; beyond it a request is refused at once with 503"},
+	{name: "queue-wait", help: "how long a request waits for a place while nothing in its lane finishes (at most 4 times as long while it moves) before it is refused with 503 and Retry-After"},
 }
 
 // bind registers the settings' flags on fs, with the defaults.
@@ -116,6 +126,14 @@ func (c *Config) bind(fs *flag.FlagSet, settings []setting) {
 			fs.StringVar(&c.SMTPURL, s.name, "", s.help)
 		case "map-tiles":
 			fs.StringVar(&c.MapTiles, s.name, "", s.help)
+		case "max-requests":
+			fs.IntVar(&c.MaxRequests, s.name, web.DefaultAdmission().InProgress, s.help)
+		case "max-device-requests":
+			fs.IntVar(&c.MaxDeviceRequests, s.name, web.DefaultAdmission().DeviceInProgress, s.help)
+		case "max-queued":
+			fs.IntVar(&c.MaxQueued, s.name, web.DefaultAdmission().Queue, s.help)
+		case "queue-wait":
+			fs.DurationVar(&c.QueueWait, s.name, web.DefaultAdmission().QueueWait, s.help)
 		default:
 			panic("unbound setting " + s.name) // a programming error, caught by any test
 		}
@@ -206,7 +224,23 @@ func (c *Config) validate() error {
 	if _, err := web.TileOrigin(c.MapTiles); err != nil {
 		return usageError{"--map-tiles " + err.Error()}
 	}
+	switch {
+	case c.MaxRequests < 0:
+		return usageError{fmt.Sprintf("--max-requests %d: at least 1 (0 for the default)", c.MaxRequests)}
+	case c.MaxDeviceRequests < 0:
+		return usageError{fmt.Sprintf("--max-device-requests %d: at least 1 (0 for the default)", c.MaxDeviceRequests)}
+	case c.MaxQueued < 0:
+		return usageError{fmt.Sprintf("--max-queued %d: at least 1 (0 for the default)", c.MaxQueued)}
+	case c.QueueWait < 0 || c.QueueWait > time.Minute:
+		return usageError{fmt.Sprintf("--queue-wait %s: at most 1m, e.g. 500ms (0 for the default)", c.QueueWait)}
+	}
 	return nil
+}
+
+// Admission is the overload bounds the web serves with; zero values take
+// the web's defaults.
+func (c *Config) Admission() web.Admission {
+	return web.Admission{InProgress: c.MaxRequests, DeviceInProgress: c.MaxDeviceRequests, Queue: c.MaxQueued, QueueWait: c.QueueWait}
 }
 
 // DatabaseURL is the store to open: the --db URL, or SQLite in the data directory.

@@ -107,6 +107,7 @@ func TestConfigPrecedence(t *testing.T) {
 		`log_level = "warn" # flag`,                 // flag beats file
 		`db = "postgres://hearth:REDACTED@db.example/hearth" # file`,
 		`secure_cookies = false # default`,
+		`queue_wait = "500ms" # default`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("print-config lacks %q:\n%s", want, out)
@@ -119,7 +120,8 @@ func TestConfigPrecedence(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "serve", "--config", file, "--print-config"); code == 0 || !strings.Contains(errs, "unknown setting") {
 		t.Errorf("unknown key accepted: %d %s", code, errs)
 	}
-	for _, bad := range [][]string{{"--db", "mysql://x"}, {"--log-level", "loud"}, {"--tls-cert", "c.pem"}, {"extra"}} {
+	for _, bad := range [][]string{{"--db", "mysql://x"}, {"--log-level", "loud"}, {"--tls-cert", "c.pem"}, {"extra"},
+		{"--max-requests", "-1"}, {"--max-queued", "many"}, {"--queue-wait", "2h"}, {"--queue-wait", "soon"}} {
 		if code, _, errs := runCLI(t, "", append([]string{"serve", "--print-config"}, bad...)...); code != 2 || errs == "" {
 			t.Errorf("%v: exit %d %q", bad, code, errs)
 		}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
 	"k8s.io/klog/v2"
 )
@@ -72,4 +74,23 @@ Flags:`)
 	<-ctx.Done()
 	log.Info("shutting down")
 	return m.Close()
+}
+
+// newHTTPServer returns the HTTP server around handler. Its limits keep a
+// flood of connections from holding memory for nothing: a client has 10 s
+// to send its headers (64 KiB at most) and an idle keep-alive connection
+// is closed after a minute. Connections are not capped here: a listener
+// that stops accepting leaves new clients in the kernel's backlog until
+// they time out, and could not tell a health check or a camera's upload
+// from the rest; the web's admission lanes refuse what is too much, with
+// 503 and Retry-After, once the request is read.
+func newHTTPServer(handler http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }

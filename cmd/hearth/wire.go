@@ -165,6 +165,7 @@ func (m *Main) Open(ctx context.Context) error {
 		SecureCookies:  m.Config.SecureCookies,
 		TrustForwarded: m.Config.TrustForwarded,
 		MapTiles:       m.Config.MapTiles,
+		Admission:      m.Config.Admission(),
 	}, web.Services{Identity: m.Identity, Access: m.Access, Notices: m.Notices, Log: m.Log, Households: m.Households, Devices: m.Devices, Vault: m.Vault,
 		Neighbors: m.Neighbors, Feed: m.Feed, Legal: m.Legal, Report: m.Report, Clock: m.Clock}, m.DB.Ping, m.Logger, m.Registry)
 	if err != nil {
@@ -175,13 +176,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTP, err)
 	}
-	m.server = &http.Server{
-		Handler:           m.Web.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
-	}
+	m.server = newHTTPServer(m.Web.Handler(), m.Logger)
 	background, cancel := context.WithCancel(context.Background())
 	m.jobs, m.cancel = background, cancel
 	if err := m.startJobs(background); err != nil {

@@ -44,6 +44,9 @@ type Config struct {
 	// allowed in img-src. Empty (the default) means maps have no tiles, so
 	// no tile server learns which places people look at.
 	MapTiles string
+	// Admission bounds the requests served at once and how long others
+	// wait; zero fields take DefaultAdmission's values.
+	Admission Admission
 }
 
 // PublicLog is the transparency log as the web serves it.
@@ -88,6 +91,7 @@ type Server struct {
 	clock      clock.Clock
 
 	pairLimiter *limiter
+	admission   *admission
 	health      func(context.Context) error
 	logger      *slog.Logger
 	pages       map[string]*template.Template
@@ -123,6 +127,9 @@ func New(cfg Config, svc Services, health func(context.Context) error, logger *s
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
+	if s.admission, err = newAdmission(cfg.Admission, s.clock, registry); err != nil {
+		return nil, err
+	}
 	if err := registry.Register(s.requests); err != nil {
 		return nil, err
 	}
@@ -137,7 +144,7 @@ func (s *Server) Handler() http.Handler {
 	mux := s.routes()
 	cop := http.NewCrossOriginProtection()
 	tiles, _ := TileOrigin(s.cfg.MapTiles) // checked by New
-	return s.instrument(securityHeaders(cop.Handler(mux), tiles))
+	return s.instrument(securityHeaders(s.admit(cop.Handler(mux)), tiles))
 }
 
 func staticFS() fs.FS {
@@ -195,6 +202,7 @@ func securityHeaders(next http.Handler, tileOrigin string) http.Handler {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	route  string // the route's label when no pattern matched it, e.g. "refused"
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -219,6 +227,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		route := r.Pattern
+		if route == "" {
+			route = rec.route
+		}
 		if route == "" {
 			route = "unmatched"
 		}

@@ -52,6 +52,8 @@ func onEveryStore(t *testing.T, body func(t *testing.T, e *env)) {
 
 type env struct {
 	srv        *httptest.Server
+	kit        *testkit.Kit
+	registry   *prometheus.Registry // the server's metrics
 	clock      *clock.Fake
 	ids        *identity.Service
 	log        *translog.Log
@@ -92,16 +94,36 @@ func newEnv(t testing.TB, dbURL string) *env { return newEnvWith(t, dbURL, "") }
 // newEnvWith is newEnv with the operator's map tiles set.
 func newEnvWith(t testing.TB, dbURL, mapTiles string) *env {
 	t.Helper()
+	return newEnvOpts(t, dbURL, envOptions{mapTiles: mapTiles})
+}
+
+// envOptions change how newEnvOpts builds the server.
+type envOptions struct {
+	mapTiles  string
+	admission web.Admission
+	// wrap, when set, may replace the services the server calls, e.g. with
+	// ones that stop answering until the test says so.
+	wrap func(*web.Services)
+}
+
+// newEnvOpts is newEnv with options.
+func newEnvOpts(t testing.TB, dbURL string, o envOptions) *env {
+	t.Helper()
+	mapTiles := o.mapTiles
 	vcfg := vault.DefaultConfig()
 	vcfg.MinScryptWorkFactor = 10 // keys made here are cheap to unlock
 	k := testkit.New(t, dbURL, testkit.Options{Now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Vault: vcfg})
 	db, clk, lg, ids, acc := k.DB, k.Clock, k.Log, k.Identity, k.Access
-	e := &env{clock: clk, ids: ids, log: lg, logs: &logBuffer{}, notices: k.Notices, outbox: k.Outbox, households: k.Households,
-		devices: k.Devices, vault: k.Vault, neighbors: k.Neighbors, feed: k.Feed, legal: k.Legal, report: k.Report}
-	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"), MapTiles: mapTiles},
-		web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
-			Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk},
-		db.Ping, slog.New(slog.NewTextHandler(e.logs, nil)), prometheus.NewRegistry())
+	e := &env{kit: k, clock: clk, ids: ids, log: lg, logs: &logBuffer{}, notices: k.Notices, outbox: k.Outbox, households: k.Households,
+		devices: k.Devices, vault: k.Vault, neighbors: k.Neighbors, feed: k.Feed, legal: k.Legal, report: k.Report, registry: prometheus.NewRegistry()}
+	svc := web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
+		Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk}
+	if o.wrap != nil {
+		o.wrap(&svc)
+	}
+	s, err := web.New(web.Config{Version: "test", StoreKind: "sqlite", PublicURL: "http://hearth.test", CSRFKey: []byte("0123456789abcdef0123456789abcdef"),
+		MapTiles: mapTiles, Admission: o.admission},
+		svc, db.Ping, slog.New(slog.NewTextHandler(e.logs, nil)), e.registry)
 	if err != nil {
 		t.Fatal(err)
 	}
