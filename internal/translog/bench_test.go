@@ -286,4 +286,3 @@ func runLoad(b *testing.B, t appendTarget, appenders int, more func(int) bool) l
 	slices.Sort(latencies)
 	return loadResult{entries: started, elapsed: elapsed, latencies: latencies}
 }
-
