@@ -44,8 +44,9 @@ const (
 
 // tesseraFlushAge is the age at which Tessera's own queue flushes a batch
 // smaller than BatchMaxSize. The committer hands Tessera a whole batch at
-// once, so this only needs to exceed the time to add one (about 1.4 µs an
-// entry): a batch cut by this timer in the middle is written in two.
+// once (the leaf hashes already computed by the callers), so this only needs
+// to exceed the time to add one: a batch cut by this timer in the middle is
+// written in two.
 const tesseraFlushAge = 2 * time.Millisecond
 
 // MaxEntrySize is the largest canonical entry Append accepts (C2SP
@@ -162,7 +163,7 @@ func open(ctx context.Context, cfg Config, lock *os.File) (*Log, error) {
 	}
 	l := &Log{
 		key: key, verifier: verifier, root: root, lock: lock,
-		commit:   newCommitter(appender.Add, int(cfg.BatchMaxSize), cfg.BatchMaxAge),
+		commit:   newCommitter(appender.Add, reader.IntegratedSize, int(cfg.BatchMaxSize), cfg.BatchMaxAge),
 		shutdown: shutdown, reader: reader, cancel: cancel,
 		stopped: make(chan struct{}),
 	}
