@@ -101,7 +101,7 @@ type appendTarget struct {
 // openHearthTarget opens a Log with the default settings.
 func openHearthTarget(b *testing.B) appendTarget {
 	cfg := testConfig(b)
-	cfg.CheckpointInterval, cfg.BatchMaxAge = 0, 0 // the defaults
+	cfg.CheckpointInterval = 0 // the default
 	l := openLog(b, cfg)
 	return appendTarget{
 		append: func(ctx context.Context) (uint64, error) { return l.Append(ctx, benchEntry) },

@@ -178,7 +178,7 @@ func TestCrashChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(env), &cc); err != nil {
 		t.Fatal(err)
 	}
-	l, err := Open(t.Context(), Config{Dir: cc.Dir, KeyFile: cc.KeyFile, Origin: cc.Origin, BatchMaxAge: 2 * time.Millisecond})
+	l, err := Open(t.Context(), Config{Dir: cc.Dir, KeyFile: cc.KeyFile, Origin: cc.Origin})
 	if err != nil {
 		t.Fatal(err)
 	}
