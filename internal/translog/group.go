@@ -40,6 +40,7 @@ type committer struct {
 	maxBacklog int
 	logger     *slog.Logger
 	integrated func() // called on the integrator goroutine after progress
+	recovered  int    // how many entries Open read back from the WAL
 
 	mu       sync.Mutex
 	queue    []*pending       // waiting for the next WAL write
@@ -82,7 +83,7 @@ const (
 func newCommitter(w *wal, add tessera.AddFn, integrated uint64, recovered []walRecord, maxBatch int, logger *slog.Logger, onProgress func()) *committer {
 	c := &committer{
 		wal: w, add: add, maxBatch: maxBatch, maxBacklog: 4 * maxBatch, logger: logger, integrated: onProgress,
-		done: integrated, next: integrated + uint64(len(recovered)),
+		done: integrated, next: integrated + uint64(len(recovered)), recovered: len(recovered),
 		progress:  make(chan struct{}),
 		writeWake: make(chan struct{}, 1), integWake: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
