@@ -82,7 +82,7 @@ const (
 // entries read back from the WAL, starting at index integrated.
 func newCommitter(w *wal, add tessera.AddFn, integrated uint64, recovered []walRecord, maxBatch int, logger *slog.Logger, onProgress func()) *committer {
 	c := &committer{
-		wal: w, add: add, maxBatch: maxBatch, maxBacklog: 4 * maxBatch, logger: logger, integrated: onProgress,
+		wal: w, add: add, maxBatch: maxBatch, maxBacklog: 2 * maxBatch, logger: logger, integrated: onProgress,
 		done: integrated, next: integrated + uint64(len(recovered)), recovered: len(recovered),
 		progress:  make(chan struct{}),
 		writeWake: make(chan struct{}, 1), integWake: make(chan struct{}, 1), stop: make(chan struct{}),
