@@ -48,7 +48,6 @@ func testConfig(t testing.TB) Config {
 		KeyFile:            filepath.Join(base, "log.key"),
 		Origin:             testOrigin,
 		CheckpointInterval: 100 * time.Millisecond,
-		BatchMaxAge:        5 * time.Millisecond,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,28 +26,24 @@ import (
 	"hearth/internal/apperr"
 )
 
-// Defaults for the zero values of Config. They were tuned with
-// BenchmarkAppend on a 2-core machine (docs/performance.md). Tessera's POSIX
-// driver creates and fsyncs several files per batch, so throughput comes
-// from large batches; the committer (group.go) makes batches as large as
-// the load, and these bound how long an entry waits for company.
+// Defaults for the zero values of Config. Appends are acknowledged from
+// the write-ahead log (wal.go); Tessera's POSIX driver, which creates and
+// fsyncs several files per batch, integrates behind it in large batches
+// (group.go).
 const (
 	// DefaultCheckpointInterval is how often a new checkpoint is published
 	// while the tree grows. Tessera's POSIX driver allows 100 ms at least.
 	DefaultCheckpointInterval = 200 * time.Millisecond
-	// DefaultBatchMaxAge is how long an entry waits for others to share its
-	// batch, counted from its arrival or from the end of the previous
-	// batch's write, whichever is later.
-	DefaultBatchMaxAge = 2 * time.Millisecond
-	// DefaultBatchMaxSize is the largest batch.
-	DefaultBatchMaxSize = 1024
+	// DefaultBatchMaxSize is the largest batch handed to Tessera: 16
+	// bundles.
+	DefaultBatchMaxSize = 4096
 )
 
 // tesseraFlushAge is the age at which Tessera's own queue flushes a batch
-// smaller than BatchMaxSize. The committer hands Tessera a whole batch at
-// once, so this only needs to exceed the time to add one (about 1.4 µs an
-// entry): a batch cut by this timer in the middle is written in two.
-const tesseraFlushAge = 2 * time.Millisecond
+// smaller than BatchMaxSize. The integrator hands Tessera a whole batch at
+// once and waits for it, so this only needs to exceed the time to add one;
+// a batch cut by this timer in the middle is written in two.
+const tesseraFlushAge = 5 * time.Millisecond
 
 // MaxEntrySize is the largest canonical entry Append accepts (C2SP
 // tlog-tiles entry bundles store lengths in 16 bits).
@@ -72,11 +69,12 @@ type Config struct {
 	// CheckpointInterval is how often checkpoints are published; 0 means
 	// DefaultCheckpointInterval. At least 100 ms.
 	CheckpointInterval time.Duration
-	// BatchMaxAge is how long an entry waits for others to share its batch
-	// (see DefaultBatchMaxAge); 0 means DefaultBatchMaxAge.
-	BatchMaxAge time.Duration
-	// BatchMaxSize is the largest batch; 0 means DefaultBatchMaxSize.
+	// BatchMaxSize is the largest batch handed to Tessera; 0 means
+	// DefaultBatchMaxSize.
 	BatchMaxSize uint
+	// Logger receives what the log cannot report to a caller (a storage
+	// failure it retries, a broken tree); nil means slog.Default().
+	Logger *slog.Logger
 	// Rand is the randomness for a new key; nil means crypto/rand.
 	Rand io.Reader
 }
@@ -88,7 +86,8 @@ type Log struct {
 	root     *os.Root // the served directory; ReadResource reads only through it
 	lock     *os.File // holds the flock on lockName
 
-	commit   *committer // feeds Tessera's appender
+	commit   *committer // acknowledges from the WAL and feeds Tessera's appender
+	wal      *wal
 	shutdown func(context.Context) error
 	reader   tessera.LogReader
 	cancel   context.CancelFunc // stops Tessera's and the watcher's goroutines
@@ -151,7 +150,8 @@ func open(ctx context.Context, cfg Config, lock *os.File) (*Log, error) {
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(key.signer).
 		WithCheckpointInterval(cfg.CheckpointInterval).
-		WithBatching(cfg.BatchMaxSize, tesseraFlushAge)
+		WithBatching(cfg.BatchMaxSize, tesseraFlushAge).
+		WithPushback(2 * cfg.BatchMaxSize)
 	// The appender's goroutines outlive Open's ctx: they stop at Close.
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	appender, shutdown, reader, err := tessera.NewAppender(bg, driver, opts)
@@ -160,18 +160,32 @@ func open(ctx context.Context, cfg Config, lock *os.File) (*Log, error) {
 		root.Close()
 		return nil, apperr.Errorf(op, "start tessera appender: %w", err)
 	}
+	integrated, err := reader.IntegratedSize(ctx)
+	if err != nil {
+		cancel()
+		root.Close()
+		return nil, apperr.Errorf(op, "integrated size: %w", err)
+	}
+	w, recovered, err := openWAL(cfg.Dir, integrated)
+	if err != nil {
+		cancel()
+		root.Close()
+		return nil, err
+	}
 	l := &Log{
-		key: key, verifier: verifier, root: root, lock: lock,
-		commit:   newCommitter(appender.Add, int(cfg.BatchMaxSize), cfg.BatchMaxAge),
+		key: key, verifier: verifier, root: root, lock: lock, wal: w,
 		shutdown: shutdown, reader: reader, cancel: cancel,
 		stopped: make(chan struct{}),
 	}
 	l.watch.init()
 	if _, err := l.refresh(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		cancel()
+		w.close(0)
 		root.Close()
 		return nil, apperr.Wrap(op, err)
 	}
+	// Entries recovered from the WAL go to Tessera first, in order.
+	l.commit = newCommitter(w, appender.Add, integrated, recovered, int(cfg.BatchMaxSize), cfg.Logger, l.retireWAL)
 	go l.poll(bg)
 	return l, nil
 }
@@ -187,14 +201,12 @@ func (c *Config) check() error {
 		return apperr.E(op, apperr.Invalid, fmt.Sprintf("the log origin %q must be a host name without spaces or '+'", c.Origin))
 	case c.CheckpointInterval != 0 && c.CheckpointInterval < minCheckpointInterval:
 		return apperr.E(op, apperr.Invalid, fmt.Sprintf("the checkpoint interval must be at least %v", minCheckpointInterval))
-	case c.BatchMaxAge < 0:
-		return apperr.E(op, apperr.Invalid, "the batch age must not be negative")
 	}
 	if c.CheckpointInterval == 0 {
 		c.CheckpointInterval = DefaultCheckpointInterval
 	}
-	if c.BatchMaxAge == 0 {
-		c.BatchMaxAge = DefaultBatchMaxAge
+	if c.Logger == nil {
+		c.Logger = slog.Default()
 	}
 	if c.BatchMaxSize == 0 {
 		c.BatchMaxSize = DefaultBatchMaxSize
@@ -257,9 +269,11 @@ func lockDir(dir string) (*os.File, error) {
 	return f, nil
 }
 
-// Append adds e and returns its index once the entry is durably sequenced
-// and integrated into the tree (Tessera's POSIX driver resolves its future
-// only then); a checkpoint covering it follows within CheckpointInterval.
+// Append adds e and returns its index once the entry is durable in the
+// write-ahead log: it will be at that index in the tree, even after a crash.
+// Tessera integrates it shortly after; ReadEntry waits for that, and
+// AwaitCheckpoint for the checkpoint covering it, published within about
+// CheckpointInterval.
 // It fails with Invalid for an entry that has no canonical form or is larger
 // than MaxEntrySize, Unavailable once the log is closed or when ctx ends
 // first, and Internal when the storage fails. On any error there is no index;
@@ -284,7 +298,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (uint64, error) {
 	defer l.inflight.Done()
 
 	select {
-	case r := <-l.commit.submit(ctx, data):
+	case r := <-l.commit.submit(data):
 		if r.err != nil {
 			return 0, &apperr.Error{Op: op, Code: apperr.Internal, Message: "the transparency log cannot be written", Err: r.err}
 		}
@@ -337,11 +351,20 @@ func (l *Log) AwaitCheckpoint(ctx context.Context, index uint64) (Checkpoint, er
 	}
 }
 
-// ReadEntry returns the canonical bytes of the entry at index. It fails with
-// NotFound if index is not below the integrated size, and Internal if the
-// stored bundle cannot be read.
+// ReadEntry returns the canonical bytes of the entry at index, waiting for
+// Tessera to integrate it if it was acknowledged but is not yet. It fails
+// with NotFound if index was never acknowledged, Unavailable if ctx ends or
+// the log closes while it waits, and Internal if the stored bundle cannot
+// be read or the log stopped taking entries.
 func (l *Log) ReadEntry(ctx context.Context, index uint64) ([]byte, error) {
 	const op = "translog.ReadEntry"
+	if next, integrated := l.commit.state(); index >= integrated && index < next {
+		if err := l.commit.awaitIntegrated(ctx, index); errors.Is(err, errBroken) {
+			return nil, &apperr.Error{Op: op, Code: apperr.Internal, Message: "the transparency log cannot be written", Err: err}
+		} else if err != nil {
+			return nil, &apperr.Error{Op: op, Code: apperr.Unavailable, Message: fmt.Sprintf("entry %d was not integrated in time", index), Err: err}
+		}
+	}
 	size, err := l.reader.IntegratedSize(ctx)
 	if err != nil {
 		return nil, apperr.Errorf(op, "integrated size: %w", err)
@@ -423,11 +446,14 @@ func (l *Log) InclusionProofs(ctx context.Context, indices []uint64, size uint64
 // VerifierKey returns the note verifier key ("<origin>+<hash>+<base64>").
 func (l *Log) VerifierKey() string { return l.key.verifierKey }
 
-// Close stops new Appends, waits for those in flight and for a checkpoint
-// covering every appended entry (bounded by ctx), then stops the background
-// goroutines and releases the directory. Append after Close fails with
-// Unavailable; Close twice is a no-op. It fails with Unavailable if ctx ended
-// before the final checkpoint was published; the log is closed anyway.
+// Close stops new Appends, waits for those in flight, for every entry in
+// the write-ahead log to be integrated and for a checkpoint covering them
+// (bounded by ctx), then stops the background goroutines and releases the
+// directory. Append after Close fails with Unavailable; Close twice is a
+// no-op. It fails with Unavailable if ctx ended before the final checkpoint
+// was published, and Internal if the log had stopped taking entries; the log
+// is closed anyway, and whatever was acknowledged is integrated at the next
+// Open.
 func (l *Log) Close(ctx context.Context) error {
 	const op = "translog.Close"
 	l.mu.Lock()
@@ -443,18 +469,48 @@ func (l *Log) Close(ctx context.Context) error {
 	var err error
 	select {
 	case <-waited:
-		// Entries whose callers gave up may still be in a group; let
-		// Tessera resolve them before it stops.
-		if werr := l.commit.wait(ctx); werr != nil {
-			err = &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "appends were still in flight", Err: werr}
-		} else if serr := l.shutdown(ctx); serr != nil {
-			err = &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "the final checkpoint was not published", Err: serr}
+		// Entries whose callers gave up may still be queued; they are
+		// written and integrated like the others.
+		if derr := l.commit.drain(ctx); errors.Is(derr, errBroken) {
+			err = &apperr.Error{Op: op, Code: apperr.Internal, Message: "the transparency log had stopped taking entries", Err: derr}
+		} else if derr != nil {
+			err = &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "acknowledged entries were still being integrated", Err: derr}
 		}
 	case <-ctx.Done():
 		err = &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "appends were still in flight", Err: ctx.Err()}
 	}
+	l.commit.close()
+	if err == nil {
+		if serr := l.shutdown(ctx); serr != nil {
+			err = &apperr.Error{Op: op, Code: apperr.Unavailable, Message: "the final checkpoint was not published", Err: serr}
+		}
+	}
+	// The WAL goes once a checkpoint covers it; otherwise the next Open
+	// integrates what it holds.
+	var covered uint64
+	if cp, cerr := l.refresh(); cerr == nil {
+		covered = cp.Size
+	}
+	if werr := l.wal.close(covered); werr != nil && err == nil {
+		err = apperr.Errorf(op, "close the write-ahead log: %w", werr)
+	}
 	l.stop()
 	return err
+}
+
+// retireWAL deletes the WAL segments a published checkpoint covers. It runs
+// on the integrator's goroutine after each batch.
+func (l *Log) retireWAL() {
+	if !l.wal.hasFinished() {
+		return
+	}
+	cp, err := l.refresh()
+	if err != nil {
+		return // nothing published yet, or the watcher reports the error
+	}
+	if err := l.wal.retire(cp.Size); err != nil {
+		l.commit.logger.Warn("the transparency log could not delete an integrated write-ahead log segment", "err", err)
+	}
 }
 
 // stop ends the background goroutines and releases the directory.
