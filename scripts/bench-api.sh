@@ -72,7 +72,7 @@ done
 [[ $warmup =~ ^(0|[1-9][0-9]*[smh]?)$ ]] || die "BENCH_WARMUP=$warmup: use 0 or wrk's form, like 2s"
 for c in $conns_list; do
 	[[ $c =~ ^[1-9][0-9]{0,4}$ ]] || die "BENCH_CONNS: $c is not a connection count"
-	((c >= threads)) || die "BENCH_CONNS: $c connections for $threads threads; wrk needs at least one a thread"
+	((c >= threads)) || die "BENCH_CONNS: $c connections for $threads threads; wrk needs at least one connection per thread"
 done
 need_postgres=0
 for c in $cases; do
@@ -279,6 +279,19 @@ hearth_start() {
 	wait_for "$hearth_url/healthz" "$hearth_pid" "$work/hearth-$store.log"
 }
 
+# log_summary FILE: how many warnings and errors Hearth logged, and the most
+# frequent, so that errors in the table can be told apart.
+log_summary() {
+	local n
+	n=$(grep -c -E 'level=(WARN|ERROR)' "$1" || true)
+	echo "# Hearth's log: $n warnings and errors"
+	((n == 0)) && return
+	# The start of each line says where, its end (the innermost cause) why.
+	grep -E 'level=(WARN|ERROR)' "$1" | sed -E 's/^time=[^ ]+ //; s/ path=[^ ]+//' |
+		awk '{ print (length($0) > 200) ? substr($0, 1, 90) " … " substr($0, length($0) - 100) : $0 }' |
+		sort | uniq -c | sort -rn | head -4 | sed 's/^/#   /'
+}
+
 hearth_stop() {
 	stop_server "$hearth_pid"
 	local kept=()
@@ -419,6 +432,7 @@ for c in $cases; do
 	echo "# Hearth on $store: GET $label, $items items, $bytes bytes a response"
 	measure_case "$name" "$store" "$label" "$list" "$work/hearth-$store.lua"
 	hearth_stop
+	log_summary "$work/hearth-$store.log"
 done
 
 echo

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -105,4 +107,28 @@ func parseLines(t *testing.T, s string) map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// The script that uses the seeder parses, and refuses bad settings before
+// building or starting anything.
+func TestBenchScript(t *testing.T) {
+	script := filepath.Join("..", "bench-api.sh")
+	if out, err := exec.Command("bash", "-n", script).CombinedOutput(); err != nil {
+		t.Fatalf("bash -n: %v\n%s", err, out)
+	}
+	for setting, want := range map[string]string{
+		"BENCH_ROUNDS=0":          "BENCH_ROUNDS=0: use 1 to 99",
+		"BENCH_CONNS=1":           "wrk needs at least one connection per thread",
+		"BENCH_CONNS=many":        "many is not a connection count",
+		"BENCH_CASES=feed:sqlite": "unknown case feed:sqlite",
+		"BENCH_DURATION=soon":     "duration soon",
+		"BENCH_PB_QUERY=a;b":      "BENCH_PB_QUERY",
+	} {
+		cmd := exec.Command("bash", script)
+		cmd.Env = append(os.Environ(), setting)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %v, %q; want an error saying %q", setting, err, out, want)
+		}
+	}
 }
