@@ -188,21 +188,27 @@ pocketbase=$("$repo/scripts/pocketbase.sh")
 
 # --- PocketBase ------------------------------------------------------------
 
-pb_start() {
+# pb_serve: starts PocketBase on its data directory; sets pb_url and pb_pid.
+pb_serve() {
+	local port
+	port=$(free_port)
+	pb_url=http://127.0.0.1:$port
+	# --dev=false: PocketBase turns its development mode (every SQL
+	# statement and request printed) on by itself when its binary lies
+	# under the temporary directory, as a `go run` build would.
+	"$pocketbase" serve --dev=false --http "127.0.0.1:$port" --dir "$work/pocketbase" >>"$work/pocketbase.log" 2>&1 &
+	pb_pid=$!
+	pids+=("$pb_pid")
+	wait_for "$pb_url/api/health" "$pb_pid" "$work/pocketbase.log"
+}
+
+# pb_seed: the superuser, the collection, the user and its token, the records.
+pb_seed() {
 	local dir=$work/pocketbase email=bench-admin@example.org password
 	password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
 	"$pocketbase" superuser upsert "$email" "$password" --dev=false --dir "$dir" >"$work/pocketbase-setup.log" 2>&1 ||
 		die "PocketBase superuser: $(cat "$work/pocketbase-setup.log")"
-	pb_port=$(free_port)
-	pb_url=http://127.0.0.1:$pb_port
-	# --dev=false: PocketBase turns its development mode (every SQL
-	# statement and request printed) on by itself when its binary lies
-	# under the temporary directory, as a `go run` build would.
-	"$pocketbase" serve --dev=false --http "127.0.0.1:$pb_port" --dir "$dir" >"$work/pocketbase.log" 2>&1 &
-	pb_pid=$!
-	pids+=("$pb_pid")
-	wait_for "$pb_url/api/health" "$pb_pid" "$work/pocketbase.log"
-
+	pb_serve
 	local admin
 	admin=$(pb_post /api/collections/_superusers/auth-with-password "" \
 		"$(jq -n --arg e "$email" --arg p "$password" '{identity: $e, password: $p}')" | jq -r .token)
@@ -225,8 +231,7 @@ pb_start() {
 	pb_token=$(pb_post /api/collections/users/auth-with-password "" \
 		"$(jq -n --arg e "$user" --arg p "$user_password" '{identity: $e, password: $p}')" | jq -r .token)
 	[[ -n $pb_token && $pb_token != null ]] || die "PocketBase gave no user token"
-	pb_list="$pb_url/api/collections/records/records?$pb_query"
-	pb_bytes=$(check_list pocketbase "$pb_list" "$pb_token" .items)
+	pb_bytes=$(check_list pocketbase "$pb_url/api/collections/records/records?$pb_query" "$pb_token" .items)
 	# PocketBase takes the raw token in Authorization (no scheme).
 	printf 'wrk.headers["Authorization"] = "%s"\n' "$pb_token" >"$work/pocketbase.lua"
 }
@@ -292,10 +297,11 @@ log_summary() {
 		sort | uniq -c | sort -rn | head -4 | sed 's/^/#   /'
 }
 
-hearth_stop() {
-	stop_server "$hearth_pid"
-	local kept=()
-	for pid in "${pids[@]}"; do [[ $pid == "$hearth_pid" ]] || kept+=("$pid"); done
+# stop PID: stops a server this script started.
+stop() {
+	stop_server "$1"
+	local kept=() pid
+	for pid in "${pids[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
 	pids=("${kept[@]}")
 }
 
@@ -393,7 +399,8 @@ measure_case() {
 
 started=$(date +%s)
 say "seeding PocketBase"
-pb_start
+pb_seed
+stop "$pb_pid"
 declare -A seeded=()
 for c in $cases; do
 	store=${c#*:}
@@ -414,7 +421,10 @@ echo
 print_header
 for c in $cases; do
 	name=${c%%:*} store=${c#*:}
+	# Both servers start afresh for each case, on data seeded once.
 	hearth_start "$store"
+	pb_serve
+	pb_list="$pb_url/api/collections/records/records?$pb_query"
 	token_var=seed_${store}_TOKEN household_var=seed_${store}_HOUSEHOLD
 	printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "${!token_var}" >"$work/hearth-$store.lua"
 	case $name in
@@ -431,7 +441,8 @@ for c in $cases; do
 	esac
 	echo "# Hearth on $store: GET $label, $items items, $bytes bytes a response"
 	measure_case "$name" "$store" "$label" "$list" "$work/hearth-$store.lua"
-	hearth_stop
+	stop "$hearth_pid"
+	stop "$pb_pid"
 	log_summary "$work/hearth-$store.log"
 done
 
