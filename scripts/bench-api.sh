@@ -38,9 +38,13 @@
 # error, no timeout and no non-2xx response. At 2 connections nothing is
 # checked (the figures show the latency of an idle server).
 #
-# Both servers share the machine's cores with wrk; wrk's percentiles are of
-# completed requests only (timeouts are counted apart), and wrk sends a
-# request only once the previous one on its connection is answered.
+# Both servers share the machine's cores with wrk, and wrk sends a request
+# only once the previous one on its connection is answered. wrk counts a
+# timeout for each answer slower than BENCH_TIMEOUT and, every 2 s, for each
+# request still waiting longer than that; such answers are left out of the
+# percentiles, so a p99 near the timeout means the tail is longer still.
+# Non-2xx counts answers with a status of 400 or more. Requests in flight
+# when a run ends are abandoned by wrk: Hearth logs them as "context canceled".
 set -euo pipefail
 
 cases=${BENCH_CASES:-sessions:sqlite clips:sqlite clips:postgres}
