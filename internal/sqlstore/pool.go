@@ -30,7 +30,10 @@ import (
 // PostgreSQL has one pool for both: the server orders concurrent writers
 // itself, and a connection there is a server process, which the pool bound
 // keeps well below the server's default max_connections of 100 even with a
-// few Hearth nodes sharing it.
+// few Hearth nodes sharing it. It is database/sql's own pool over pgx's
+// driver rather than pgxpool under database/sql: one pool to bound and keep,
+// and the statements database/sql prepares live on its connections, which
+// a second pool underneath could close or recycle on its own schedule.
 
 // sqliteReaders is the size of the SQLite reader pool. SQLite runs inside
 // this process, so reads are CPU work on this machine's cores: more
