@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -100,14 +99,12 @@ func pgCode(code string) func(error) bool {
 // DB is an open database of either dialect with its migrations applied. It
 // is safe for concurrent use.
 type DB struct {
-	sql *sql.DB
 	d   *dialect
 	url string // as given to Open; lets tests open a second handle
 
-	// stmts caches prepared statements by query text. database/sql keeps
-	// each prepared on every connection that has used it, so a query is
-	// parsed once per connection instead of once per call.
-	stmts sync.Map // string -> *sql.Stmt
+	// reader runs read-only transactions and writer read-write ones and
+	// migrations (see pool.go). On PostgreSQL they are the same pool.
+	reader, writer *handle
 }
 
 // Open connects to the database named by url and applies any migrations it
@@ -123,28 +120,20 @@ type DB struct {
 // the schema).
 func Open(ctx context.Context, url string) (*DB, error) {
 	const op = "sqlstore.Open"
-	kind, dsn, err := parseURL(url)
+	kind, where, err := parseURL(url)
 	if err != nil {
 		return nil, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The database URL is not valid.", Err: err}
 	}
-	d := dialects[kind]
-	sdb, err := sql.Open(d.driver, dsn)
-	if err != nil {
-		return nil, &apperr.Error{Op: op, Code: apperr.Invalid, Message: "The database URL is not valid.", Err: err}
-	}
-	if err := connect(ctx, sdb, kind); err != nil {
-		sdb.Close()
-		return nil, &apperr.Error{Op: op, Code: apperr.Unavailable, Err: err}
-	}
-	db := &DB{sql: sdb, d: d, url: url}
-	if err := db.migrate(ctx); err != nil {
-		sdb.Close()
-		return nil, apperr.Wrap(op, err)
+	db := &DB{d: dialects[kind], url: url}
+	if err := db.openPools(ctx, op, where); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
 
-// parseURL tells which dialect url names and returns the driver's DSN.
+// parseURL tells which dialect url names and where the database is: the
+// URL itself for PostgreSQL, the file's path for SQLite.
 func parseURL(url string) (Kind, string, error) {
 	lower := strings.ToLower(url)
 	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
@@ -174,63 +163,62 @@ func parseURL(url string) (Kind, string, error) {
 		// Every pooled connection would see its own empty database.
 		return "", "", errors.New("sqlite: in-memory databases are not supported; use a file in a temporary directory")
 	}
-	return SQLite, sqliteDSN(path), nil
-}
-
-// sqliteDSN builds the modernc DSN for the file at path. The file: URI form
-// keeps a path containing '%' intact. busy_timeout lets a writer wait for
-// another connection's (or process's) write lock instead of failing;
-// _txlock=immediate takes that lock at BEGIN for every read-write
-// transaction, where the busy timeout applies (read-only transactions stay
-// deferred).
-func sqliteDSN(path string) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
-	return "file:" + esc +
-		"?_pragma=busy_timeout(5000)" +
-		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(FULL)" +
-		"&_pragma=temp_store(2)" + // statement journals in memory: they need no durability
-		"&_txlock=immediate"
-}
-
-// connect opens the first connection. On SQLite, a process opening a new
-// file while another switches it to WAL gets SQLITE_BUSY at once: changing
-// the journal mode does not wait on the busy timeout. The switch takes
-// milliseconds, so retry for a few seconds.
-func connect(ctx context.Context, sdb *sql.DB, kind Kind) error {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := sdb.PingContext(ctx)
-		if err == nil || kind != SQLite || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	return SQLite, path, nil
 }
 
 // Kind returns the database's dialect.
 func (db *DB) Kind() Kind { return db.d.kind }
 
-// Ping checks that the database answers. Unavailable if it does not.
+// Ping checks that the database answers, for reads and for writes.
+// Unavailable if it does not.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.sql.PingContext(ctx); err != nil {
-		return &apperr.Error{Op: "sqlstore.Ping", Code: apperr.Unavailable, Err: err}
+	for _, h := range db.handles() {
+		if err := h.sql.PingContext(ctx); err != nil {
+			return &apperr.Error{Op: "sqlstore.Ping", Code: apperr.Unavailable, Err: err}
+		}
 	}
 	return nil
 }
 
 // Close closes the database; it waits for queries in progress to end.
 func (db *DB) Close() error {
-	db.stmts.Range(func(_, s any) bool {
-		s.(*sql.Stmt).Close()
-		return true
-	})
-	return apperr.Wrap("sqlstore.Close", db.sql.Close())
+	var errs []error
+	for _, h := range db.handles() {
+		errs = append(errs, h.close())
+	}
+	return apperr.Wrap("sqlstore.Close", errors.Join(errs...))
+}
+
+// handles returns the database's distinct pools, readers first: on SQLite
+// the last connection to close checkpoints the WAL into the file, and that
+// is the writer's job.
+func (db *DB) handles() []*handle {
+	var out []*handle
+	for _, h := range []*handle{db.reader, db.writer} {
+		if h != nil && (len(out) == 0 || out[0] != h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// stats returns the statistics of the database's connection pools, summed
+// over readers and writer.
+func (db *DB) stats() sql.DBStats {
+	var sum sql.DBStats
+	for _, h := range db.handles() {
+		s := h.sql.Stats()
+		sum.MaxOpenConnections += s.MaxOpenConnections
+		sum.OpenConnections += s.OpenConnections
+		sum.InUse += s.InUse
+		sum.Idle += s.Idle
+		sum.WaitCount += s.WaitCount
+		sum.WaitDuration += s.WaitDuration
+		sum.MaxIdleClosed += s.MaxIdleClosed
+		sum.MaxIdleTimeClosed += s.MaxIdleTimeClosed
+		sum.MaxLifetimeClosed += s.MaxLifetimeClosed
+	}
+	return sum
 }
 
 // tx is a transaction that speaks the dialect: queries are written with "?"
@@ -238,30 +226,30 @@ func (db *DB) Close() error {
 type tx struct {
 	tx *sql.Tx
 	db *DB
+	h  *handle // the pool the transaction's connection belongs to
 	// uncached sends queries straight to the transaction: migrations query
 	// tables their own transaction has just created, which a statement
 	// prepared outside it cannot see.
 	uncached bool
+	// unprepared lists the queries this transaction found missing from the
+	// cache; they are prepared for it once the transaction has given its
+	// connection back (see handle.prepare).
+	unprepared []string
 }
 
 // stmt returns the transaction's handle on the cached prepared statement for
-// query, preparing it on first use.
+// query. A query not yet in the cache is prepared on the transaction alone
+// this time: preparing it for the pool needs a connection of its own,
+// which a bounded pool whose connections are all in transactions (the
+// SQLite writer always) would never free.
 func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if t.uncached {
-		return t.tx.PrepareContext(ctx, t.db.d.rebind(query))
+	if !t.uncached {
+		if s, ok := t.h.stmts.Load(query); ok {
+			return t.tx.StmtContext(ctx, s.(*sql.Stmt)), nil
+		}
+		t.unprepared = append(t.unprepared, query)
 	}
-	if s, ok := t.db.stmts.Load(query); ok {
-		return t.tx.StmtContext(ctx, s.(*sql.Stmt)), nil
-	}
-	s, err := t.db.sql.PrepareContext(ctx, t.db.d.rebind(query))
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := t.db.stmts.LoadOrStore(query, s); loaded {
-		s.Close()
-		s = prev.(*sql.Stmt)
-	}
-	return t.tx.StmtContext(ctx, s), nil
+	return t.tx.PrepareContext(ctx, t.db.d.rebind(query))
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -343,30 +331,38 @@ func findOne[T any](ctx context.Context, db *DB, op, msg string, scan func(*sql.
 	return out, err
 }
 
-// write runs fn in a read-write transaction, committing if fn returns nil.
+// write runs fn in a read-write transaction on the writer, committing if fn
+// returns nil. fn must not start another transaction: on SQLite the writer
+// is one connection, which fn's own transaction holds.
 func (db *DB) write(ctx context.Context, op string, fn func(*tx) error) error {
-	return db.inTx(ctx, op, nil, fn)
+	return db.inTx(ctx, op, db.writer, nil, fn)
 }
 
-// read runs fn in a read-only transaction. On SQLite it is a deferred one,
-// so readers never queue for the write lock.
+// read runs fn in a read-only transaction on a reader. On SQLite it is a
+// deferred one on a query_only connection, so readers never queue for the
+// write lock, nor behind the writer.
 func (db *DB) read(ctx context.Context, op string, fn func(*tx) error) error {
-	return db.inTx(ctx, op, &sql.TxOptions{ReadOnly: true}, fn)
+	return db.inTx(ctx, op, db.reader, &sql.TxOptions{ReadOnly: true}, fn)
 }
 
-// migrateTx runs fn in a read-write transaction that bypasses the statement cache.
+// migrateTx runs fn in a read-write transaction on the writer that bypasses
+// the statement cache.
 func (db *DB) migrateTx(ctx context.Context, op string, fn func(*tx) error) error {
-	return db.inTx(ctx, op, nil, func(t *tx) error {
+	return db.inTx(ctx, op, db.writer, nil, func(t *tx) error {
 		t.uncached = true
 		return fn(t)
 	})
 }
 
-func (db *DB) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(*tx) error) (err error) {
-	stx, err := db.sql.BeginTx(ctx, opts)
+func (db *DB) inTx(ctx context.Context, op string, h *handle, opts *sql.TxOptions, fn func(*tx) error) (err error) {
+	stx, err := h.sql.BeginTx(ctx, opts)
 	if err != nil {
 		return apperr.Wrap(op, err)
 	}
+	t := &tx{tx: stx, db: db, h: h}
+	// Deferred first so that it runs last, after the commit or rollback has
+	// given the connection back to the pool.
+	defer func() { h.prepare(ctx, db.d, t.unprepared) }()
 	defer func() {
 		// Release the connection's transaction, also when fn panics.
 		if p := recover(); p != nil {
@@ -377,7 +373,7 @@ func (db *DB) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(
 			stx.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: stx, db: db}); err != nil {
+	if err := fn(t); err != nil {
 		return wrap(op, err)
 	}
 	if err := stx.Commit(); err != nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -69,24 +70,22 @@ func TestRebind(t *testing.T) {
 
 func TestParseURL(t *testing.T) {
 	t.Parallel()
-	const opts = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_txlock=immediate"
 	tests := []struct {
 		name, url string
 		kind      Kind
-		dsn       string // "" means an error is expected
+		where     string // "" means an error is expected
 	}{
 		{"Postgres", "postgres://u@h:5432/db?sslmode=disable", Postgres, "postgres://u@h:5432/db?sslmode=disable"},
 		{"PostgreSQL", "postgresql://u@h/db", Postgres, "postgresql://u@h/db"},
 		{"PostgresUpperScheme", "POSTGRES://u@h/db", Postgres, "POSTGRES://u@h/db"},
-		{"SQLiteScheme", "sqlite:/var/lib/hearth/hearth.db", SQLite, "file:/var/lib/hearth/hearth.db" + opts},
-		{"SQLiteRelative", "sqlite:hearth.db", SQLite, "file:hearth.db" + opts},
-		{"SQLiteTripleSlash", "sqlite:///data/h.db", SQLite, "file:/data/h.db" + opts},
-		{"FileScheme", "file:/data/h.db", SQLite, "file:/data/h.db" + opts},
-		{"FileLocalhost", "file://localhost/data/h.db", SQLite, "file:/data/h.db" + opts},
-		{"BarePath", "/data/h.db", SQLite, "file:/data/h.db" + opts},
-		{"BareRelative", "data/h.db", SQLite, "file:data/h.db" + opts},
-		{"PercentEscaped", "/data/100%.db", SQLite, "file:/data/100%25.db" + opts},
+		{"SQLiteScheme", "sqlite:/var/lib/hearth/hearth.db", SQLite, "/var/lib/hearth/hearth.db"},
+		{"SQLiteRelative", "sqlite:hearth.db", SQLite, "hearth.db"},
+		{"SQLiteTripleSlash", "sqlite:///data/h.db", SQLite, "/data/h.db"},
+		{"FileScheme", "file:/data/h.db", SQLite, "/data/h.db"},
+		{"FileLocalhost", "file://localhost/data/h.db", SQLite, "/data/h.db"},
+		{"BarePath", "/data/h.db", SQLite, "/data/h.db"},
+		{"BareRelative", "data/h.db", SQLite, "data/h.db"},
+		{"Percent", "/data/100%.db", SQLite, "/data/100%.db"},
 		{"ErrEmpty", "", "", ""},
 		{"ErrEmptySQLite", "sqlite:", "", ""},
 		{"ErrRemoteHost", "file://example.com/h.db", "", ""},
@@ -95,20 +94,41 @@ func TestParseURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kind, dsn, err := parseURL(tt.url)
-			if tt.dsn == "" {
+			kind, where, err := parseURL(tt.url)
+			if tt.where == "" {
 				if err == nil {
-					t.Fatalf("parseURL(%q) = %q, %q; want an error", tt.url, kind, dsn)
+					t.Fatalf("parseURL(%q) = %q, %q; want an error", tt.url, kind, where)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatalf("parseURL(%q): %v", tt.url, err)
 			}
-			if kind != tt.kind || dsn != tt.dsn {
-				t.Errorf("parseURL(%q) = %q, %q; want %q, %q", tt.url, kind, dsn, tt.kind, tt.dsn)
+			if kind != tt.kind || where != tt.where {
+				t.Errorf("parseURL(%q) = %q, %q; want %q, %q", tt.url, kind, where, tt.kind, tt.where)
 			}
 		})
+	}
+}
+
+func TestSQLiteDSN(t *testing.T) {
+	t.Parallel()
+	const writer = "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_txlock=immediate"
+	const reader = "?_pragma=busy_timeout(5000)&_pragma=temp_store(2)&_pragma=query_only(1)"
+	tests := []struct{ path, file string }{
+		{"/data/h.db", "file:/data/h.db"},
+		{"h.db", "file:h.db"},
+		{"/data/100%.db", "file:/data/100%25.db"},
+		{"/data/a?b#c.db", "file:/data/a%3Fb%23c.db"},
+	}
+	for _, tt := range tests {
+		if got := sqliteDSN(tt.path); got != tt.file+writer {
+			t.Errorf("sqliteDSN(%q) = %q, want %q", tt.path, got, tt.file+writer)
+		}
+		if got := sqliteReaderDSN(tt.path); got != tt.file+reader {
+			t.Errorf("sqliteReaderDSN(%q) = %q, want %q", tt.path, got, tt.file+reader)
+		}
 	}
 }
 
@@ -130,7 +150,7 @@ func TestOpen_PostgresUnavailable(t *testing.T) {
 }
 
 // TestOpen_SQLitePragmas checks the connection settings the adapter relies
-// on, on several pooled connections at once.
+// on, on the writer and on several reader connections at once.
 func TestOpen_SQLitePragmas(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "h.db")
@@ -139,29 +159,43 @@ func TestOpen_SQLitePragmas(t *testing.T) {
 		t.Fatalf("Kind() = %q, want %q", db.Kind(), SQLite)
 	}
 	ctx := context.Background()
-	// Hold several connections at once so the checks do not all reuse one.
-	for i := 0; i < 3; i++ {
-		c, err := db.sql.Conn(ctx)
+	// Before the checks below take the writer's one connection.
+	if err := db.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	check := func(name string, h *handle, want map[string]string) {
+		t.Helper()
+		c, err := h.sql.Conn(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		for pragma, want := range map[string]string{
-			"journal_mode": "wal",
-			"foreign_keys": "1",
-			"busy_timeout": "5000",
-			"synchronous":  "2", // FULL
-		} {
+		// Held until the test ends, so the next check gets another connection.
+		t.Cleanup(func() { c.Close() })
+		for pragma, want := range want {
 			var got string
 			if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
-				t.Fatalf("PRAGMA %s: %v", pragma, err)
+				t.Fatalf("%s: PRAGMA %s: %v", name, pragma, err)
 			}
 			if got != want {
-				t.Errorf("connection %d: PRAGMA %s = %q, want %q", i, pragma, got, want)
+				t.Errorf("%s: PRAGMA %s = %q, want %q", name, pragma, got, want)
 			}
 		}
 	}
-	if err := db.Ping(ctx); err != nil {
-		t.Errorf("Ping: %v", err)
+	check("writer", db.writer, map[string]string{
+		"journal_mode": "wal",
+		"foreign_keys": "1",
+		"busy_timeout": "5000",
+		"synchronous":  "2", // FULL
+		"query_only":   "0",
+	})
+	for i := range 3 {
+		check(fmt.Sprint("reader ", i), db.reader, map[string]string{
+			"journal_mode": "wal", // the file's, set by the writer
+			"busy_timeout": "5000",
+			"query_only":   "1",
+		})
+	}
+	if got := db.reader.sql.Stats().OpenConnections; got != 3 {
+		t.Errorf("reader connections = %d, want the 3 held", got)
 	}
 }

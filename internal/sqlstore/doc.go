@@ -23,4 +23,13 @@
 // BEGIN IMMEDIATE for every read-write transaction: a deferred transaction
 // that reads and then writes cannot wait for the write lock and would fail
 // with SQLITE_BUSY under concurrent writers, where an immediate one queues.
+//
+// Connections are pooled and kept (pool.go): on SQLite, one writer
+// connection for read-write transactions and a bounded pool of query_only
+// readers; on PostgreSQL, one bounded pool. No connection is closed while
+// the DB is open, so no request pays for opening one, and each keeps its
+// prepared statements. A transaction must therefore not start another
+// (the SQLite writer is a single connection): store methods compose by
+// passing their transaction to helpers, and callbacks run inside a
+// transaction must not call the store.
 package sqlstore
