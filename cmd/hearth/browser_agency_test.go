@@ -71,10 +71,10 @@ func browserLogInWith(t *testing.T, base, email, password, secret string) chrome
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("verify")),
+		waitVisible(chromedp.ID("verify")),
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitVisible(chromedp.ID("logout")),
+		waitVisible(chromedp.ID("logout")),
 	)
 }
 
@@ -130,7 +130,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 		chromedp.MouseClickXY(cx, cy),
 		chromedp.WaitReady(chromedp.CSS("#area-map path.hearth-centre")),
 		chromedp.MouseClickXY(cx+80, cy),
-		chromedp.WaitVisible(chromedp.CSS("#area-size.in-bounds")),
+		waitVisible(chromedp.CSS("#area-size.in-bounds")),
 		chromedp.WaitReady(chromedp.CSS("#area-map path.hearth-area")),
 	)
 	if err != nil {
@@ -182,7 +182,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 		chromedp.Click(chromedp.ID("post-request")),
 		// The request's page replaces the form's; a query waits across the load.
 		chromedp.WaitReady(chromedp.CSS(`#request-map[data-ready="true"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#request-map path.hearth-area")),
+		waitVisible(chromedp.CSS("#request-map path.hearth-area")),
 		fitsWidth(t, "request"),
 	)
 	if err != nil {
@@ -230,7 +230,7 @@ func TestBrowserOfficerDrawsRequest(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(m.URL()+"/requests/"+string(pr.ID)),
 		chromedp.WaitReady(chromedp.CSS(`#request-map[data-ready="true"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#request-map path.hearth-area")),
+		waitVisible(chromedp.CSS("#request-map path.hearth-area")),
 	)
 	if err != nil {
 		t.Fatalf("polygon's page: %v", err)
@@ -259,10 +259,10 @@ func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
 		browserLogInWithCode(t, m.URL(), email, secret),
 		chromedp.Navigate(m.URL()+"/agencies/"+string(agency.ID)),
 		chromedp.Click(chromedp.ID("agency-key-link")),
-		chromedp.WaitVisible(chromedp.ID("make-key")),
+		waitVisible(chromedp.ID("make-key")),
 		fitsWidth(t, "agency key"),
 		chromedp.Click(chromedp.ID("make-key")),
-		chromedp.WaitVisible(chromedp.ID("key-made")),
+		waitVisible(chromedp.ID("key-made")),
 	)
 	if err != nil {
 		t.Fatalf("make the key: %v", err)
@@ -304,7 +304,7 @@ func TestBrowserOfficerMakesAgencyKey(t *testing.T) {
 		// Saving enables the promise to keep it, which enables publishing.
 		chromedp.Click(chromedp.ID("saved-check")),
 		chromedp.Click(chromedp.ID("publish-key")),
-		chromedp.WaitVisible(chromedp.ID("agency-recipient")),
+		waitVisible(chromedp.ID("agency-recipient")),
 	)
 	if err != nil {
 		t.Fatalf("publish: %v", err)

@@ -31,15 +31,15 @@ func TestBrowserResidentAnswersRequest(t *testing.T) {
 		chromedp.EmulateViewport(360, 740),
 		browserLogIn(m.URL(), ana.Email, ana.Password),
 		chromedp.Navigate(request),
-		chromedp.WaitVisible(chromedp.CSS("form.submit-form")),
+		waitVisible(chromedp.CSS("form.submit-form")),
 		// Nothing chosen: a message, nothing sent.
 		chromedp.Click(chromedp.CSS("button.share-clips")),
-		chromedp.WaitVisible(chromedp.CSS(".submit-status.error")),
+		waitVisible(chromedp.CSS(".submit-status.error")),
 		chromedp.Click(chromedp.CSS(`form.submit-form input[name="clip"]`)),
 		chromedp.SendKeys(chromedp.CSS(`form.submit-form textarea[name="note"]`), "The car is in the first seconds."),
 		chromedp.SendKeys(chromedp.CSS(`form.submit-form input[name="passphrase"]`), ana.Passphrase),
 		chromedp.Click(chromedp.CSS("button.share-clips")),
-		chromedp.WaitVisible(chromedp.CSS("li.submission button.withdraw")),
+		waitVisible(chromedp.CSS("li.submission button.withdraw")),
 		fitsWidth(t, "request"),
 	)
 	if err != nil {
@@ -53,16 +53,16 @@ func TestBrowserResidentAnswersRequest(t *testing.T) {
 	// The officer opens it with the agency's key, in the browser.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(m.URL()+"/account"),
-		chromedp.WaitVisible(chromedp.ID("logout")),
+		waitVisible(chromedp.ID("logout")),
 		chromedp.Click(chromedp.ID("logout")),
-		chromedp.WaitVisible(chromedp.CSS(`header a[href="/login"]`)),
+		waitVisible(chromedp.CSS(`header a[href="/login"]`)),
 		browserLogInWith(t, m.URL(), n.Officer.Email, n.Officer.Password, n.Officer.TOTP),
 		chromedp.Navigate(request+"/submissions"),
-		chromedp.WaitVisible(chromedp.CSS("li.received-clip button.open-clip")),
+		waitVisible(chromedp.CSS("li.received-clip button.open-clip")),
 		chromedp.SetUploadFiles(chromedp.ID("agency-key-file"), []string{n.AgencyKey}),
 		chromedp.WaitEnabled(chromedp.CSS("li.received-clip button.open-clip")),
 		chromedp.Click(chromedp.CSS("li.received-clip button.open-clip")),
-		chromedp.WaitVisible(chromedp.CSS(`li.received-clip[data-shown="true"] img.clip-media`)),
+		waitVisible(chromedp.CSS(`li.received-clip[data-shown="true"] img.clip-media`)),
 	)
 	if err != nil {
 		t.Fatalf("the officer opens the submission: %v", err)

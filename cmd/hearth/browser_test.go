@@ -61,6 +61,32 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
+// lostToNavigation reports whether err is the browser dropping a query
+// because the page it ran on was replaced by the next one.
+func lostToNavigation(err error) bool {
+	for _, msg := range []string{"Could not find node", "No node with given id", "Node is detached",
+		"Cannot find context", "Execution context was destroyed", "Inspected target navigated"} {
+		if strings.Contains(err.Error(), msg) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitVisible is chromedp.WaitVisible that asks again, on the new page,
+// when a navigation takes away the page it was watching; bounded by the
+// browser's deadline.
+func waitVisible[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		for {
+			_, err := chromedp.WaitVisible(sel)(ctx, tg)
+			if err == nil || !lostToNavigation(err) || ctx.Err() != nil {
+				return err
+			}
+		}
+	})
+}
+
 // fitsWidth fails the test if the page scrolls sideways on a 360-px screen.
 // With HEARTH_SCREENSHOTS=DIR it also saves a screenshot of the page there,
 // for a person to look at.
@@ -122,7 +148,7 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("signup")),
-		chromedp.WaitVisible(chromedp.ID("signup-sent")),
+		waitVisible(chromedp.ID("signup-sent")),
 		fitsWidth(t, "check your e-mail"),
 	)
 	if err == nil {
@@ -130,7 +156,7 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 			chromedp.Navigate(base+signupLink(t, m, email)),
 			fitsWidth(t, "confirm e-mail"),
 			chromedp.Click(chromedp.ID("confirm-signup")),
-			chromedp.WaitVisible(chromedp.ID("totp-secret")),
+			waitVisible(chromedp.ID("totp-secret")),
 			fitsWidth(t, "enrollment"),
 		)
 	}
@@ -150,22 +176,22 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("confirm")),
-		chromedp.WaitVisible(chromedp.ID("recovery-codes")),
+		waitVisible(chromedp.ID("recovery-codes")),
 		fitsWidth(t, "recovery codes"),
 		chromedp.Click(chromedp.ID("continue")),
-		chromedp.WaitVisible(chromedp.ID("account-email")),
+		waitVisible(chromedp.ID("account-email")),
 		fitsWidth(t, "account"),
 		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) (err error) {
 			shown, err = chromedp.Text(chromedp.ID("account-email"))(ctx, tg)
 			return err
 		}),
 		chromedp.Click(chromedp.ID("logout")),
-		chromedp.WaitVisible(chromedp.ID("login")),
+		waitVisible(chromedp.ID("login")),
 		fitsWidth(t, "sign-in"),
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("verify")),
+		waitVisible(chromedp.ID("verify")),
 		fitsWidth(t, "code"),
 	)
 	if err != nil {
@@ -184,7 +210,7 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitVisible(chromedp.ID("account-email")),
+		waitVisible(chromedp.ID("account-email")),
 	)
 	if err == nil {
 		sessions, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("sessions")))
@@ -202,10 +228,10 @@ func TestBrowserSignUpTwoFactorLogInAgain(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("hh-lat"), "48.8566"),
 		chromedp.SendKeys(chromedp.ID("hh-lng"), "2.3522"),
 		chromedp.Click(chromedp.ID("create-household")),
-		chromedp.WaitVisible(chromedp.ID("household-facts")),
+		waitVisible(chromedp.ID("household-facts")),
 		fitsWidth(t, "household"),
 		chromedp.Click(chromedp.ID("invite")),
-		chromedp.WaitVisible(chromedp.ID("invite-link")),
+		waitVisible(chromedp.ID("invite-link")),
 		fitsWidth(t, "household invitation"),
 	)
 	if err != nil {
@@ -255,12 +281,12 @@ func TestBrowserAccessHistoryVerifies(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), "ana@example.org"),
 		chromedp.SendKeys(chromedp.ID("password"), "a long test passphrase"),
 		chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("verify")),
+		waitVisible(chromedp.ID("verify")),
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitVisible(chromedp.ID("access-link")),
+		waitVisible(chromedp.ID("access-link")),
 		chromedp.Click(chromedp.ID("access-link")),
-		chromedp.WaitVisible(chromedp.CSS(".proof-status.verified")),
+		waitVisible(chromedp.CSS(".proof-status.verified")),
 		fitsWidth(t, "access history"),
 	)
 	if err != nil {
@@ -332,10 +358,10 @@ func TestBrowserAccessHistoryCatchesTampering(t *testing.T) {
 	mux.Handle("/static/", http.StripPrefix("/", http.FileServer(http.Dir("../../internal/web"))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/good"), chromedp.WaitVisible(chromedp.CSS(".proof-status.verified"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/good"), waitVisible(chromedp.CSS(".proof-status.verified"))); err != nil {
 		t.Fatalf("the untouched copy does not verify: %v", err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/bad"), chromedp.WaitVisible(chromedp.CSS(".proof-status.failed"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/bad"), waitVisible(chromedp.CSS(".proof-status.failed"))); err != nil {
 		t.Fatalf("the tampered entry was not caught: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ func browserLogIn(base, email, password string) chromedp.Action[chromedp.Void] {
 			chromedp.SendKeys(chromedp.ID("email"), email),
 			chromedp.SendKeys(chromedp.ID("password"), password),
 			chromedp.Click(chromedp.ID("login")),
-			chromedp.WaitVisible(chromedp.ID("logout")),
+			waitVisible(chromedp.ID("logout")),
 		)
 	})
 }
@@ -50,17 +50,17 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 		chromedp.EmulateViewport(360, 740),
 		browserLogIn(m.URL(), st.Members[0].Email, st.Members[0].Password),
 		chromedp.Navigate(timeline),
-		chromedp.WaitVisible(chromedp.CSS("li.clip button.play")),
+		waitVisible(chromedp.CSS("li.clip button.play")),
 		// A wrong passphrase is refused, with a message.
 		chromedp.SendKeys(chromedp.ID("unlock-pass"), "not my passphrase"),
 		chromedp.Click(chromedp.ID("unlock")),
-		chromedp.WaitVisible(chromedp.CSS("#vault-status.error")),
+		waitVisible(chromedp.CSS("#vault-status.error")),
 		clearInput("unlock-pass"),
 		chromedp.SendKeys(chromedp.ID("unlock-pass"), st.Members[0].Passphrase),
 		chromedp.Click(chromedp.ID("unlock")),
-		chromedp.WaitVisible(chromedp.ID("unlocked-section")),
+		waitVisible(chromedp.ID("unlocked-section")),
 		chromedp.Click(chromedp.CSS("li.clip button.play")),
-		chromedp.WaitVisible(chromedp.CSS(`li.clip[data-played="true"] img.clip-media`)),
+		waitVisible(chromedp.CSS(`li.clip[data-played="true"] img.clip-media`)),
 		fitsWidth(t, "timeline"),
 	)
 	if err != nil {
@@ -77,11 +77,11 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 	// The unlocked key stays in the tab: another page plays without asking again.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(timeline),
-		chromedp.WaitVisible(chromedp.ID("unlocked-section")),
+		waitVisible(chromedp.ID("unlocked-section")),
 		chromedp.Click(chromedp.CSS("li.clip button.play")),
-		chromedp.WaitVisible(chromedp.CSS(`li.clip[data-played="true"] img.clip-media`)),
+		waitVisible(chromedp.CSS(`li.clip[data-played="true"] img.clip-media`)),
 		chromedp.Click(chromedp.ID("lock")),
-		chromedp.WaitVisible(chromedp.ID("unlock-form")),
+		waitVisible(chromedp.ID("unlock-form")),
 	)
 	if err != nil {
 		t.Fatalf("second page: %v", err)
@@ -92,18 +92,6 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 // receives a recipient and a passphrase-wrapped identity that the Go side
 // (and so "age -d") unlocks with the same passphrase; the passphrase is never
 // sent.
-// lostToNavigation reports whether err is the browser dropping a query
-// because the page it ran on was replaced by the next one.
-func lostToNavigation(err error) bool {
-	for _, msg := range []string{"Could not find node", "No node with given id", "Node is detached",
-		"Cannot find context", "Execution context was destroyed", "Inspected target navigated"} {
-		if strings.Contains(err.Error(), msg) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestBrowserMakesKey(t *testing.T) {
 	t.Parallel()
 	ctx := newBrowser(t)
@@ -124,18 +112,18 @@ func TestBrowserMakesKey(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("email"), email),
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.ID("login")),
-		chromedp.WaitVisible(chromedp.ID("verify")),
+		waitVisible(chromedp.ID("verify")),
 		chromedp.SendKeys(chromedp.ID("code"), code),
 		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitVisible(chromedp.ID("key-link")),
+		waitVisible(chromedp.ID("key-link")),
 		chromedp.Click(chromedp.ID("key-link")),
-		chromedp.WaitVisible(chromedp.ID("create-key")),
+		waitVisible(chromedp.ID("create-key")),
 		fitsWidth(t, "key"),
 		// Two different passphrases are refused before anything is sent.
 		chromedp.SendKeys(chromedp.ID("create-pass"), passphrase),
 		chromedp.SendKeys(chromedp.ID("create-confirm"), passphrase+"!"),
 		chromedp.Click(chromedp.ID("create-key")),
-		chromedp.WaitVisible(chromedp.CSS("#vault-status.error")),
+		waitVisible(chromedp.CSS("#vault-status.error")),
 		clearInput("create-confirm"),
 		chromedp.SendKeys(chromedp.ID("create-confirm"), passphrase),
 		chromedp.Click(chromedp.ID("create-key")),
@@ -145,7 +133,7 @@ func TestBrowserMakesKey(t *testing.T) {
 	// its nodes away, so it is asked again, on the new page, until the
 	// browser's deadline.
 	for err == nil {
-		err = chromedp.Do(ctx, chromedp.WaitReady(chromedp.ID("recipient")), chromedp.WaitVisible(chromedp.ID("download-identity")))
+		err = chromedp.Do(ctx, chromedp.WaitReady(chromedp.ID("recipient")), waitVisible(chromedp.ID("download-identity")))
 		if err == nil || !lostToNavigation(err) {
 			break
 		}
