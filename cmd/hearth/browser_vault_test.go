@@ -51,6 +51,7 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 		browserLogIn(m.URL(), st.Members[0].Email, st.Members[0].Password),
 		chromedp.Navigate(timeline),
 		waitVisible(chromedp.CSS("li.clip button.play")),
+		waitVisible(chromedp.CSS("#unlock-form[data-ready]")),
 		// A wrong passphrase is refused, with a message.
 		chromedp.SendKeys(chromedp.ID("unlock-pass"), "not my passphrase"),
 		chromedp.Click(chromedp.ID("unlock")),
@@ -117,7 +118,7 @@ func TestBrowserMakesKey(t *testing.T) {
 		chromedp.Click(chromedp.ID("verify")),
 		waitVisible(chromedp.ID("key-link")),
 		chromedp.Click(chromedp.ID("key-link")),
-		waitVisible(chromedp.ID("create-key")),
+		waitVisible(chromedp.CSS("#create-form[data-ready]")),
 		fitsWidth(t, "key"),
 		// Two different passphrases are refused before anything is sent.
 		chromedp.SendKeys(chromedp.ID("create-pass"), passphrase),

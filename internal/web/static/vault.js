@@ -198,6 +198,7 @@ function onSubmit(id, handler) {
       button.disabled = false;
     }
   });
+  form.dataset.ready = "true"; // submitting works from now on
 }
 
 onSubmit("unlock-form", async (form) => {
