@@ -75,6 +75,12 @@ func (s *Server) run(h handlerFunc, w http.ResponseWriter, r *http.Request) (err
 // logError logs internal failures once, here at the boundary; user mistakes
 // are not the operator's concern.
 func (s *Server) logError(r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away (or the server is shutting down) before the
+		// answer was ready: what failed after that is not a fault to report.
+		s.logger.Debug("request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+		return
+	}
 	if apperr.HTTPStatus(err) >= 500 {
 		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
