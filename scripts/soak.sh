@@ -71,8 +71,21 @@ echo "building hearth and PocketBase…" >&2
 (cd "$root" && go build -o "$work/hearth" ./cmd/hearth)
 pocketbase=$("$root/scripts/pocketbase.sh")
 
+# free_port prints a port nothing listens on (PocketBase takes no port 0).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	if command -v python3 >/dev/null; then
+		python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+		return
+	fi
+	local p
+	for _ in $(seq 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	return 1
 }
 
 # wait_for FILE TEXT: until a server has printed TEXT (at most a minute).
