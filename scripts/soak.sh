@@ -30,6 +30,10 @@
 # Needs Linux (/proc), curl, and Go to build Hearth and PocketBase.
 set -euo pipefail
 
+# The whole script is one block, read before any of it runs: editing the
+# file during a run of an hour cannot change what the run does.
+{
+
 minutes=${SOAK_MINUTES:-60}
 pause=${SOAK_PAUSE:-1}
 growth_pct=${SOAK_GROWTH_PCT:-5}
@@ -55,6 +59,7 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-soak.XXXXXX")
 pids=()
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -252,3 +257,5 @@ if [[ "$idle_ok $demo_ok $growth_ok $errors_ok" == *FAIL* ]]; then
 	exit 1
 fi
 echo PASS
+exit 0
+}
