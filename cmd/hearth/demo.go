@@ -183,11 +183,12 @@ func seedDemo(ctx context.Context, m *Main) (*demoState, error) {
 // the work factor the vault requires of everyone (2^18: scrypt takes a
 // 256 MiB buffer). A browser does this once per person; the demo does it in
 // the server's process, one member after another, so it collects each
-// buffer at once and hands the memory back to the system: otherwise the
+// buffer at once and hands the memory back to the system. Otherwise the
 // collector sizes the heap for 256 MiB live, a second key takes a second
-// buffer before the first is collected, and the process keeps about 600 MB
-// for as long as it runs. Keys are made only when the demo is seeded;
-// later starts read them from the database.
+// buffer before the first is collected, and the process holds about 600 MB
+// until its next collection, which an idle demo reaches only when the
+// runtime forces one, two minutes later. Keys are made only when the demo
+// is seeded; later starts read them from the database.
 func newDemoMemberKey(passphrase string) (string, []byte, error) {
 	defer debug.FreeOSMemory()
 	_, recipient, wrapped, err := vault.NewMemberKey(passphrase)
