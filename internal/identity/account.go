@@ -27,7 +27,7 @@ func (s *Service) confirmPassword(ctx context.Context, op string, u *User, passw
 	if err := s.checkThrottles(ctx, op, keys); err != nil {
 		return err
 	}
-	ok, err := verifyPassword(password, u.PasswordHash)
+	ok, err := s.verify(ctx, op, password, u.PasswordHash)
 	if err != nil {
 		return apperr.Wrap(op, err)
 	}
@@ -59,7 +59,7 @@ func (s *Service) ChangePassword(ctx context.Context, sess *Session, current, ne
 	if err := s.common.CheckPassword(next, u.Email); err != nil {
 		return apperr.Wrap(op, err)
 	}
-	hash, err := hashPassword(next, s.cfg.Argon2, s.rand)
+	hash, err := s.hash(ctx, op, next)
 	if err != nil {
 		return apperr.Wrap(op, err)
 	}

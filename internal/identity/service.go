@@ -21,6 +21,9 @@ type Config struct {
 	Argon2          Argon2Params
 	AccountThrottle ThrottlePolicy
 	AddressThrottle ThrottlePolicy
+	// MaxConcurrentHashes bounds the password hashes computed at once,
+	// each taking Argon2.Memory; zero means one per core (GOMAXPROCS).
+	MaxConcurrentHashes int
 }
 
 // DefaultConfig returns the production settings.
@@ -41,8 +44,9 @@ type Service struct {
 	rand      io.Reader
 	common    CommonPasswords
 	cfg       Config
-	dummyHash string  // verified against for unknown e-mails, so they cost the same time
-	readLog   ReadLog // records staff reads of others' addresses; nil: staff read only their own
+	dummyHash string    // verified against for unknown e-mails, so they cost the same time
+	hashing   hashSlots // bounds the argon2id computations running at once
+	readLog   ReadLog   // records staff reads of others' addresses; nil: staff read only their own
 
 	// Sign-up e-mail; without a mailer SignUp is Unavailable.
 	mailer  Mailer
@@ -90,7 +94,7 @@ func NewService(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, apperr.Wrap(op, err)
 	}
-	return &Service{store: d.Store, clock: d.Clock, rand: d.Rand, common: d.CommonPasswords, cfg: d.Config, dummyHash: dummy,
+	return &Service{store: d.Store, clock: d.Clock, rand: d.Rand, common: d.CommonPasswords, cfg: d.Config, dummyHash: dummy, hashing: newHashSlots(d.Config.MaxConcurrentHashes),
 		readLog: d.ReadLog, mailer: d.Mailer, siteURL: strings.TrimSuffix(d.SiteURL, "/")}, nil
 }
 
@@ -142,7 +146,7 @@ func (s *Service) CreateUser(ctx context.Context, email string, role Role, passw
 	if !role.Valid() {
 		return nil, Enrollment{}, nil, apperr.E(op, apperr.Invalid, fmt.Sprintf("Unknown role %q; choose one of %s.", role, roleNames()))
 	}
-	u, err := s.newUser(email, role, password)
+	u, err := s.newUser(ctx, op, email, role, password)
 	if err != nil {
 		return nil, Enrollment{}, nil, apperr.Wrap(op, err)
 	}
@@ -166,7 +170,7 @@ func roleNames() string {
 	return strings.Join(names, ", ")
 }
 
-func (s *Service) newUser(email string, role Role, password string) (*User, error) {
+func (s *Service) newUser(ctx context.Context, op, email string, role Role, password string) (*User, error) {
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return nil, err
@@ -174,7 +178,7 @@ func (s *Service) newUser(email string, role Role, password string) (*User, erro
 	if err := s.common.CheckPassword(password, e); err != nil {
 		return nil, err
 	}
-	hash, err := hashPassword(password, s.cfg.Argon2, s.rand)
+	hash, err := s.hash(ctx, op, password)
 	if err != nil {
 		return nil, err
 	}
@@ -274,12 +278,12 @@ func (s *Service) LogIn(ctx context.Context, email, password string, c ClientInf
 	}
 	u, err := s.store.FindUserByEmail(ctx, e)
 	if apperr.Is(err, apperr.NotFound) {
-		_, _ = verifyPassword(password, s.dummyHash)
+		_, _ = s.verify(ctx, op, password, s.dummyHash)
 		return Grant{}, s.failed(ctx, op, keys, apperr.E(op, apperr.Unauthenticated, msgBadCredentials))
 	} else if err != nil {
 		return Grant{}, apperr.Wrap(op, err)
 	}
-	ok, err := verifyPassword(password, u.PasswordHash)
+	ok, err := s.verify(ctx, op, password, u.PasswordHash)
 	if err != nil {
 		return Grant{}, apperr.Wrap(op, err)
 	}

@@ -74,7 +74,7 @@ func (s *Service) SignUp(ctx context.Context, email, password string, c ClientIn
 	}
 	// Hashed whether or not it is used: the expensive step takes the same
 	// time for a known address as for a new one.
-	hash, err := hashPassword(password, s.cfg.Argon2, s.rand)
+	hash, err := s.hash(ctx, op, password)
 	if err != nil {
 		return apperr.Wrap(op, err)
 	}

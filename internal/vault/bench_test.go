@@ -35,8 +35,9 @@ func encryptedStream(t testing.TB, n int64, to age.Recipient) io.Reader {
 // fraction of that in all: a Put that buffered the clip, anywhere, would
 // allocate at least its size. TotalAlloc counts every allocation, so
 // unlike a heap snapshot it cannot miss a buffer the GC already freed.
+// TotalAlloc counts the whole process's allocations, so this test does not
+// run beside the others (a full-cost scrypt key alone allocates 256 MiB).
 func TestPut_Streams(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("uploads 64 MiB")
 	}
