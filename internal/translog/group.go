@@ -331,11 +331,17 @@ func batchSize(next uint64, backlog, maxBatch int) int {
 // have been acknowledged; it fails when ctx ends, the log stops, or the
 // committer broke.
 func (c *committer) awaitIntegrated(ctx context.Context, index uint64) error {
+	return c.waitUntil(ctx, func() bool { return index < c.done })
+}
+
+// waitUntil returns once ready, called with c.mu held, reports true; it
+// fails when ctx ends, the log stops, or the committer broke.
+func (c *committer) waitUntil(ctx context.Context, ready func() bool) error {
 	for {
 		c.mu.Lock()
-		done, failed, progress := c.done, c.failed, c.progress
+		ok, failed, progress := ready(), c.failed, c.progress
 		c.mu.Unlock()
-		if index < done {
+		if ok {
 			return nil
 		}
 		if failed != nil {
@@ -361,23 +367,7 @@ func (c *committer) state() (next, integrated uint64) {
 // drain waits until every queued entry is written and every written one
 // integrated, or ctx ends. Callers make sure nothing is submitted meanwhile.
 func (c *committer) drain(ctx context.Context) error {
-	for {
-		c.mu.Lock()
-		idle := len(c.queue) == 0 && !c.writing && c.done == c.next
-		failed, progress := c.failed, c.progress
-		c.mu.Unlock()
-		if idle {
-			return nil
-		}
-		if failed != nil {
-			return failed
-		}
-		select {
-		case <-progress:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return c.waitUntil(ctx, func() bool { return len(c.queue) == 0 && !c.writing && c.done == c.next })
 }
 
 // close stops both goroutines and waits for them.

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"hearth/internal/device"
+	"hearth/internal/household"
 	"hearth/internal/identity"
 	"hearth/internal/sqlstore/sqltest"
 	"hearth/internal/testkit"
@@ -116,21 +117,40 @@ func refusedCount(t *testing.T, reg *prometheus.Registry, lane string) float64 {
 // and metrics still answer and a camera still uploads in its own lane, that
 // queued requests are refused when their wait ends, and that the server
 // serves again as soon as the store does.
+// stalledEnv is a server with admission settings adm whose token checks
+// block until the test releases them, and a resident with a home and a
+// token to call it with.
+type stalledEnv struct {
+	*env
+	stalled *stalledIdentity
+	user    identity.UserID
+	home    *household.Household
+	token   string
+}
+
+func newStalledEnv(t *testing.T, dbURL string, adm web.Admission) stalledEnv {
+	t.Helper()
+	var se stalledEnv
+	se.env = newEnvOpts(t, dbURL, envOptions{admission: adm, wrap: func(s *web.Services) {
+		se.stalled = stall(s.Identity)
+		s.Identity = se.stalled
+	}})
+	se.user, se.home = se.kit.Home(t, 48.85, 2.35)
+	token, _, err := se.ids.CreateAPIToken(testkit.Deadline(t), se.user, "script", []identity.Scope{identity.ScopeAccountRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	se.token = token
+	return se
+}
+
 func TestOverloadRefusedCleanly(t *testing.T) {
 	t.Parallel()
 	sqltest.ForEach(t, func(t *testing.T, dbURL string) {
-		var stalled *stalledIdentity
 		adm := web.Admission{InProgress: 2, DeviceInProgress: 1, Queue: 2, QueueWait: 300 * time.Millisecond, RetryAfter: 3 * time.Second}
-		e := newEnvOpts(t, dbURL, envOptions{admission: adm, wrap: func(s *web.Services) {
-			stalled = stall(s.Identity)
-			s.Identity = stalled
-		}})
+		se := newStalledEnv(t, dbURL, adm)
+		e, stalled, user, hh, token := se.env, se.stalled, se.user, se.home, se.token
 		ctx := testkit.Deadline(t)
-		user, hh := e.kit.Home(t, 48.85, 2.35)
-		token, _, err := e.ids.CreateAPIToken(ctx, user, "script", []identity.Scope{identity.ScopeAccountRead})
-		if err != nil {
-			t.Fatal(err)
-		}
 		cam, camSecret := e.kit.Device(t, user, hh.ID, device.KindCamera, "Porch")
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 		t.Cleanup(client.CloseIdleConnections)
@@ -235,19 +255,9 @@ func TestOverloadRefusedCleanly(t *testing.T) {
 func TestManyConnectionsAnsweredOrRefused(t *testing.T) {
 	t.Parallel()
 	const clients, inProgress, queue = 2000, 8, 32
-	var stalled *stalledIdentity
-	e := newEnvOpts(t, sqltest.SQLite(t), envOptions{
-		admission: web.Admission{InProgress: inProgress, Queue: queue, QueueWait: time.Second},
-		wrap: func(s *web.Services) {
-			stalled = stall(s.Identity)
-			s.Identity = stalled
-		}})
+	se := newStalledEnv(t, sqltest.SQLite(t), web.Admission{InProgress: inProgress, Queue: queue, QueueWait: time.Second})
+	e, stalled, token := se.env, se.stalled, se.token
 	ctx := testkit.Deadline(t)
-	user, _ := e.kit.Home(t, 48.85, 2.35)
-	token, _, err := e.ids.CreateAPIToken(ctx, user, "script", []identity.Scope{identity.ScopeAccountRead})
-	if err != nil {
-		t.Fatal(err)
-	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	t.Cleanup(client.CloseIdleConnections)
 	round := func() chan answer {
@@ -311,18 +321,10 @@ func TestManyConnectionsAnsweredOrRefused(t *testing.T) {
 // store is served in turn, not refused.
 func TestQueueWaitsWhileLaneMoves(t *testing.T) {
 	t.Parallel()
-	var stalled *stalledIdentity
 	adm := web.Admission{InProgress: 1, Queue: 2, QueueWait: 300 * time.Millisecond}
-	e := newEnvOpts(t, sqltest.SQLite(t), envOptions{admission: adm, wrap: func(s *web.Services) {
-		stalled = stall(s.Identity)
-		s.Identity = stalled
-	}})
+	se := newStalledEnv(t, sqltest.SQLite(t), adm)
+	e, stalled, token := se.env, se.stalled, se.token
 	ctx := testkit.Deadline(t)
-	user, _ := e.kit.Home(t, 48.85, 2.35)
-	token, _, err := e.ids.CreateAPIToken(ctx, user, "script", []identity.Scope{identity.ScopeAccountRead})
-	if err != nil {
-		t.Fatal(err)
-	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	t.Cleanup(client.CloseIdleConnections)
 	answers := make(chan answer, 3)
