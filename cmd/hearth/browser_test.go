@@ -38,8 +38,15 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// browsers lets one browser run at a time: the pages' passphrase work
+// (scrypt in the browser) takes a core for seconds, and two browsers beside
+// the rest of the parallel suite starve each other past their deadline.
+var browsers = make(chan struct{}, 1)
+
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
+	browsers <- struct{}{}
+	t.Cleanup(func() { <-browsers })
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
 		chromedp.UserDataDir(t.TempDir()),
@@ -56,7 +63,7 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel3 := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(cancel3)
 	return ctx
 }

@@ -43,10 +43,16 @@ func TestBrowserUnlocksKeyAndPlaysClip(t *testing.T) {
 	ctx := newBrowser(t)
 	m, st, _ := startTestDemo(t)
 	ana, _ := m.Identity.LookUp(context.Background(), st.Members[0].Email)
-	listClips(t, m, ana, st, 1)
-	timeline := m.URL() + "/households/" + string(st.Household) + "/timeline"
+	clips := listClips(t, m, ana, st, 1)
+	// The timeline shows one day in the household's zone; open the day of
+	// the newest clip, which is not today just after midnight there.
+	paris, err := time.LoadLocation("Europe/Paris") // the demo household's zone
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeline := m.URL() + "/households/" + string(st.Household) + "/timeline?day=" + clips[0].Start.In(paris).Format("2006-01-02")
 
-	err := chromedp.Do(ctx,
+	err = chromedp.Do(ctx,
 		chromedp.EmulateViewport(360, 740),
 		browserLogIn(m.URL(), st.Members[0].Email, st.Members[0].Password),
 		chromedp.Navigate(timeline),
