@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -41,8 +42,17 @@ func (g *Gateway) startEmbedded() error {
 	if err := g.server.AddHook(&hook{g: g}, nil); err != nil {
 		return err
 	}
-	g.listener = listeners.NewTCP(listeners.Config{ID: "hearth-devices", Address: g.cfg.Listen})
-	if err := g.server.AddListener(g.listener); err != nil { // binds the port
+	// The gateway holds the socket itself so that Close can stop accepting
+	// before the broker shuts down: the broker counts a connection it is
+	// still setting up in a WaitGroup its Close is already waiting on.
+	socket, err := net.Listen("tcp", g.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	g.socket = socket
+	g.listener = listeners.NewNet("hearth-devices", socket)
+	if err := g.server.AddListener(g.listener); err != nil {
+		socket.Close()
 		return err
 	}
 	return g.server.Serve()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"sync"
 
@@ -49,7 +50,8 @@ type Gateway struct {
 
 	// Embedded mode.
 	server   *mqtt.Server
-	listener *listeners.TCP
+	listener *listeners.Net
+	socket   net.Listener // the listener's socket, closed first on Close
 	mu       sync.Mutex
 	// conns holds each device's current connection and the device record
 	// it authenticated as. A reconnecting device replaces its entry before
@@ -193,6 +195,9 @@ func (g *Gateway) Close() error {
 	var err error
 	g.closeOnce.Do(func() {
 		if g.server != nil {
+			if g.socket != nil {
+				g.socket.Close() // no connection starts while the broker stops
+			}
 			err = g.server.Close()
 		}
 		if g.ext != nil {
