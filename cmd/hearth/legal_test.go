@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -29,14 +27,7 @@ import (
 func startMainAt(t *testing.T, db string, at time.Time) (*Main, *clock.Fake) {
 	t.Helper()
 	clk := clock.NewFake(at)
-	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", DB: db, LogLevel: "warn"}
-	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	m.Clock = clk
-	m.IdentityConfig.Argon2 = identity.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	if err := m.Open(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
+	m := openMain(t, Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", DB: db, LogLevel: "warn"}, clk)
 	t.Cleanup(func() {
 		if err := m.Close(); err != nil {
 			t.Errorf("close: %v", err)

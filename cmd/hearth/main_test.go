@@ -16,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"hearth/internal/access"
+	"hearth/internal/clock"
 	"hearth/internal/identity"
 	"hearth/internal/sqlstore/sqltest"
 )
@@ -27,16 +28,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startMain runs the real service on port 0 in a temp data directory.
-func startMain(t *testing.T, db string) *Main {
+// openMain opens the real service with cfg, on clk when it is not nil,
+// with cheap password hashing; the caller closes it.
+func openMain(t *testing.T, cfg Config, clk *clock.Fake) *Main {
 	t.Helper()
-	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", DB: db, LogLevel: "warn"}
 	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if clk != nil {
+		m.Clock = clk
+	}
 	m.IdentityConfig.Argon2 = identity.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 	if err := m.Open(context.Background()); err != nil {
 		m.Close()
 		t.Fatal(err)
 	}
+	return m
+}
+
+// startMain runs the real service on port 0 in a temp data directory.
+func startMain(t *testing.T, db string) *Main {
+	t.Helper()
+	m := openMain(t, Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", DB: db, LogLevel: "warn"}, nil)
 	t.Cleanup(func() {
 		if err := m.Close(); err != nil {
 			t.Errorf("close: %v", err)

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"time"
 
 	"hearth/internal/clock"
-	"hearth/internal/identity"
 	"hearth/internal/testkit"
 )
 
@@ -28,13 +25,7 @@ func TestServeRefusesOverload(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", LogLevel: "warn",
 		MaxRequests: 1, MaxDeviceRequests: 1, MaxQueued: 1, QueueWait: time.Second}
-	m := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	m.Clock = clk
-	m.IdentityConfig.Argon2 = identity.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	if err := m.Open(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
+	m := openMain(t, cfg, clk)
 	t.Cleanup(func() { m.Close() })
 	ctx := testkit.Deadline(t)
 	// Each periodic job keeps one timer on the clock (once its run due at
