@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -10,30 +9,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"hearth/internal/identity"
+	"hearth/internal/testkit"
 )
-
-// lockedBuffer is a log destination the server writes from its handlers
-// while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
@@ -44,7 +24,7 @@ var csrfFieldRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 func TestFirstSignUpWithoutSMTP(t *testing.T) {
 	t.Parallel()
 	for _, smtp := range []string{"", "smtp://127.0.0.1:1?from=hearth@example.org"} {
-		logs := &lockedBuffer{}
+		logs := &testkit.LogBuffer{}
 		cfg := Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", MQTT: "127.0.0.1:0", SMTPURL: smtp, LogLevel: "info"}
 		m := NewMain(cfg, slog.New(slog.NewTextHandler(io.MultiWriter(logs, io.Discard), nil)))
 		m.IdentityConfig.Argon2 = identity.Argon2Params{Memory: 1024, Time: 1, Threads: 1}

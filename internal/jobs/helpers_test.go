@@ -1,7 +1,6 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"hearth/internal/jobs"
 	"hearth/internal/sqlstore"
 	"hearth/internal/sqlstore/sqltest"
+	"hearth/internal/testkit"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
@@ -32,24 +32,10 @@ func openStore(t *testing.T, url string) *sqlstore.JobStore {
 	return sqlstore.NewJobStore(db)
 }
 
-// logBuffer collects what a runner logs, for tests to count.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
 // count returns how many logged lines contain every one of parts.
-func (b *logBuffer) count(parts ...string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func count(b *testkit.LogBuffer, parts ...string) int {
 	n := 0
-	for line := range strings.Lines(b.buf.String()) {
+	for line := range strings.Lines(b.String()) {
 		all := true
 		for _, p := range parts {
 			all = all && strings.Contains(line, p)
@@ -65,12 +51,12 @@ func (b *logBuffer) count(parts ...string) int {
 type node struct {
 	*jobs.Runner
 	reg  *prometheus.Registry
-	logs *logBuffer
+	logs *testkit.LogBuffer
 }
 
 func newNode(t *testing.T, store jobs.Store, clk clock.Clock, name string) *node {
 	t.Helper()
-	n := &node{reg: prometheus.NewRegistry(), logs: &logBuffer{}}
+	n := &node{reg: prometheus.NewRegistry(), logs: &testkit.LogBuffer{}}
 	r, err := jobs.New(store, clk, name, slog.New(slog.NewTextHandler(n.logs, nil)), n.reg)
 	if err != nil {
 		t.Fatal(err)

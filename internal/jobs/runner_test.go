@@ -172,13 +172,13 @@ func TestFailures(t *testing.T) {
 				t.Errorf("%s = %v, want %v", k, got[k], v)
 			}
 		}
-		if c := n.logs.count("level=ERROR", "job=mail.send", "smtp server refused"); c != 2 {
-			t.Errorf("the failing job's error was logged %d times in two runs, want 2:\n%s", c, n.logs.buf.String())
+		if c := count(n.logs, "level=ERROR", "job=mail.send", "smtp server refused"); c != 2 {
+			t.Errorf("the failing job's error was logged %d times in two runs, want 2:\n%s", c, n.logs.String())
 		}
-		if c := n.logs.count("level=ERROR", "job=legal.notify", "nil map"); c != 2 {
-			t.Errorf("the panic was logged %d times in two runs, want 2:\n%s", c, n.logs.buf.String())
+		if c := count(n.logs, "level=ERROR", "job=legal.notify", "nil map"); c != 2 {
+			t.Errorf("the panic was logged %d times in two runs, want 2:\n%s", c, n.logs.String())
 		}
-		if c := n.logs.count("job=identity.purge"); c != 0 {
+		if c := count(n.logs, "job=identity.purge"); c != 0 {
 			t.Errorf("the good job was logged %d times, want 0", c)
 		}
 	})
@@ -253,8 +253,8 @@ func TestBackground(t *testing.T) {
 	if clk.Timers() != 0 {
 		t.Errorf("%d timers still wait on the clock after Close", clk.Timers())
 	}
-	if c := n.logs.count("level=ERROR"); c != 0 {
-		t.Errorf("a run stopped by Close was logged as an error:\n%s", n.logs.buf.String())
+	if c := count(n.logs, "level=ERROR"); c != 0 {
+		t.Errorf("a run stopped by Close was logged as an error:\n%s", n.logs.String())
 	}
 	clk.Advance(time.Hour)
 	n.RunDue(context.Background())

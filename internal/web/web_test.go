@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -65,26 +63,8 @@ type env struct {
 	feed       *feed.Service
 	legal      *legal.Service
 	report     *transparency.Service
-	logs       *logBuffer // what the server logged
+	logs       *testkit.LogBuffer // what the server logged
 	outbox     notice.MailStore
-}
-
-// logBuffer collects the server's log lines for tests to inspect.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // newEnv serves the web adapter over the real services on a fresh
@@ -114,7 +94,7 @@ func newEnvOpts(t testing.TB, dbURL string, o envOptions) *env {
 	vcfg.MinScryptWorkFactor = 10 // keys made here are cheap to unlock
 	k := testkit.New(t, dbURL, testkit.Options{Now: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), Vault: vcfg})
 	db, clk, lg, ids, acc := k.DB, k.Clock, k.Log, k.Identity, k.Access
-	e := &env{kit: k, clock: clk, ids: ids, log: lg, logs: &logBuffer{}, notices: k.Notices, outbox: k.Outbox, households: k.Households,
+	e := &env{kit: k, clock: clk, ids: ids, log: lg, logs: &testkit.LogBuffer{}, notices: k.Notices, outbox: k.Outbox, households: k.Households,
 		devices: k.Devices, vault: k.Vault, neighbors: k.Neighbors, feed: k.Feed, legal: k.Legal, report: k.Report, registry: prometheus.NewRegistry()}
 	svc := web.Services{Identity: ids, Access: acc, Notices: e.notices, Log: lg, Households: e.households, Devices: e.devices, Vault: e.vault,
 		Neighbors: e.neighbors, Feed: e.feed, Legal: e.legal, Report: e.report, Clock: clk}
